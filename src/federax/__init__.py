@@ -1,0 +1,29 @@
+"""federax: federated computation and federated learning on JAX.
+
+`import federax as fx`; the names follow TensorFlow Federated's `tff.*`.
+"""
+
+from federax.core.computation import Computation, PolymorphicComputation
+from federax.core.federated_computation import federated_computation
+from federax.core.intrinsics import (
+    federated_aggregate, federated_apply, federated_broadcast, federated_eval,
+    federated_map, federated_max, federated_mean, federated_min,
+    federated_secure_modular_sum, federated_secure_sum,
+    federated_secure_sum_bitwidth, federated_select, federated_sum,
+    federated_value, federated_zip, sequence_map, sequence_reduce,
+    sequence_sum)
+from federax.core.jax_computation import jax_computation
+from federax.core.placements import CLIENTS, SERVER, PlacementLiteral
+from federax.core.sequence import Sequence
+from federax.core.structure import Struct
+from federax.core.type_conversions import infer_type, to_type
+from federax.core.types import (FederatedType, FunctionType, PlacementType,
+                                SequenceType, StructType, TensorType, Type,
+                                type_at_clients, type_at_server)
+from federax.core.value import Value
+from federax import backends
+from federax import framework
+
+backends.interpreter.set_interpreter_context()
+
+__version__ = '0.1.0'

@@ -1,0 +1,1 @@
+"""The Federated Core: types, IR, intrinsics, tracing and computations."""

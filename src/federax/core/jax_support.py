@@ -1,0 +1,143 @@
+"""JAX, imported lazily, and conversions of values inside traced JAX code.
+
+`import federax` does not import JAX; the first JAX computation does.
+Inside JAX code, struct values are the user's containers (dict, NamedTuple,
+`Struct`, ...) and sequences are `Sequence` objects; the internal form
+uses tuples. These functions convert between the two without copying.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from federax.core import dtypes as dtypes_lib
+from federax.core import structure
+from federax.core import types
+
+
+@functools.cache
+def jax():
+  """The `jax` module, imported and set up on first use."""
+  import jax as jax_module
+  structure._register_pytree()
+  from federax.core import sequence
+
+  def flatten(seq):
+    if not seq.is_stacked:
+      raise TypeError('A ragged Sequence cannot cross a jax.jit boundary.')
+    return (seq.data, seq.length), seq.element_type
+
+  jax_module.tree_util.register_pytree_node(
+      sequence.Sequence, flatten,
+      lambda t, children: sequence.Sequence(t, children[0], children[1]))
+  return jax_module
+
+
+def jnp():
+  import jax.numpy as jnp_module
+  jax()
+  return jnp_module
+
+
+def internal_to_python(value, t: types.Type):
+  """Internal form to the user's containers (leaves untouched)."""
+  if isinstance(t, types.StructType):
+    return structure.build(t.container_type, t.names(),
+                           [internal_to_python(v, e) for v, e in zip(value, t)])
+  return value
+
+
+def python_to_internal(value, t: types.Type, path: str = 'result'):
+  """The user's containers to internal form, checking the structure."""
+  if isinstance(t, types.StructType):
+    if not structure.is_container(value):
+      raise TypeError(f'{path}: expected {t}, got {type(value).__name__}.')
+    elements = structure.elements_of(value)
+    if len(elements) != len(t):
+      raise TypeError(f'{path}: expected {t} with {len(t)} elements, got '
+                      f'{len(elements)}.')
+    return tuple(python_to_internal(v, e, f'{path}[{i}]')
+                 for i, ((_, v), e) in enumerate(zip(elements, t)))
+  if isinstance(t, types.SequenceType):
+    from federax.core import sequence
+    if not isinstance(value, sequence.Sequence):
+      raise TypeError(f'{path}: expected a Sequence of {t.element}, got '
+                      f'{type(value).__name__}.')
+    return value
+  if isinstance(t, types.TensorType):
+    return jnp().asarray(value)
+  return value
+
+
+def type_of_output(value) -> types.Type:
+  """The federax type of a JAX function's (abstract) output."""
+  from federax.core import sequence
+  if isinstance(value, sequence.Sequence):
+    return types.SequenceType(value.element_type)
+  if value is None:
+    raise TypeError('A jax_computation must return a value, got None.')
+  if hasattr(value, 'dtype') and hasattr(value, 'shape'):
+    return types.TensorType(value.dtype, tuple(value.shape))
+  if isinstance(value, (bool, int, float, complex)):
+    return types.TensorType(jnp().asarray(value).dtype, ())
+  if structure.is_container(value):
+    container = None if isinstance(value, structure.Struct) else type(value)
+    return types.StructType(
+        [(n, type_of_output(v)) for n, v in structure.elements_of(value)],
+        container)
+  raise TypeError(f'A jax_computation returned {type(value).__name__}, which '
+                  f'is not an array, a struct of arrays or a Sequence.')
+
+
+def check_jax_type(t: types.Type, what: str):
+  """Raises `TypeError` if values of `t` cannot live inside JAX code."""
+  import numpy as np
+  if t is None:
+    return
+  bad = None
+  if isinstance(t, (types.FederatedType, types.FunctionType,
+                    types.PlacementType)):
+    bad = f'{t} is a {type(t).__name__}'
+  elif isinstance(t, types.TensorType):
+    if t.dtype == dtypes_lib.STR:
+      bad = f'{t} holds strings, which JAX cannot compute on'
+    elif t.dtype.itemsize == 8 and t.dtype.kind in 'iuf' or t.dtype == np.complex128:
+      if not jax().config.jax_enable_x64:
+        raise TypeError(
+            f'{what}: {t} is a 64-bit type but JAX runs in 32 bits. Enable '
+            f"64-bit JAX with jax.config.update('jax_enable_x64', True), or "
+            f'use 32-bit dtypes (e.g. cast numpy float64 arrays to float32).')
+  if bad:
+    raise TypeError(f'{what}: {bad}. A jax_computation takes and returns '
+                    f'tensors, structs of tensors and sequences of them.')
+  for c in t.children():
+    check_jax_type(c, what)
+
+
+def abstract(t: types.Type, unknown: int):
+  """Abstract (shape-only) internal value of `t`; `?` dims become `unknown`."""
+  from federax.core import sequence
+  j = jax()
+  if isinstance(t, types.TensorType):
+    shape = tuple(unknown if d is None else d for d in (t.shape or ()))
+    if t.shape is None:
+      raise TypeError(f'A jax_computation cannot take a tensor of unknown rank '
+                      f'({t}); give its rank, e.g. {t.dtype}[?].')
+    return j.ShapeDtypeStruct(shape, t.dtype)
+  if isinstance(t, types.StructType):
+    return tuple(abstract(e, unknown) for e in t)
+  if isinstance(t, types.SequenceType):
+    data = j.tree_util.tree_map(
+        lambda s: j.ShapeDtypeStruct((unknown,) + s.shape, s.dtype),
+        abstract(t.element, unknown))
+    return sequence.Sequence(t.element, data,
+                             j.ShapeDtypeStruct((), jnp().int32))
+  raise TypeError(f'No abstract value for {t}.')
+
+
+def zeros(t: types.Type):
+  """Zeros of a tensor or struct type, in internal form."""
+  j = jnp()
+  if isinstance(t, types.TensorType):
+    return j.zeros(t.shape or (), t.dtype)
+  return tuple(zeros(e) for e in t)

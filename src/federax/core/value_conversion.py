@@ -1,0 +1,194 @@
+"""Python values to and from the internal form backends compute on.
+
+The internal form of a value of type `t`:
+- tensor: a numpy or JAX array (a Python `str` for a scalar string);
+- struct: a tuple of element values (names live in the type);
+- sequence: a list of element values;
+- `{T}@CLIENTS`: a list with one member per client; `T@CLIENTS` (all-equal)
+  and `T@SERVER`: the single member;
+- function: a computation, which the backend knows how to call.
+
+Conversion is type-directed and strict: every mismatch is a `TypeError`
+naming where in the argument it happened, the expected and the actual type.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from federax.core import dtypes as dtypes_lib
+from federax.core import placements
+from federax.core import structure
+from federax.core import type_conversions
+from federax.core import types
+
+
+class Cardinality:
+  """Collects the number of clients implied by CLIENTS-placed arguments."""
+
+  def __init__(self):
+    self.seen: dict[str, int] = {}
+
+  def observe(self, path: str, n: int):
+    for other, m in self.seen.items():
+      if m != n:
+        raise ValueError(
+            f'conflicting cardinalities: {other} has {m} clients but {path} '
+            f'has {n}. Every CLIENTS-placed argument of one call must have one '
+            f'entry per client.')
+    self.seen[path] = n
+
+  @property
+  def value(self) -> int | None:
+    return next(iter(self.seen.values()), None)
+
+
+def _actual(value) -> str:
+  try:
+    return str(type_conversions.infer_type(value))
+  except (TypeError, ValueError):
+    return f'a {type(value).__name__}'
+
+
+def to_tensor(value, t: types.TensorType, path: str):
+  """Converts a Python number, string, list or array to a tensor of `t`."""
+  if t.dtype == dtypes_lib.STR:
+    if isinstance(value, (str, bytes)) and t.is_assignable_from(
+        types.TensorType(dtypes_lib.STR)):
+      return value.decode() if isinstance(value, bytes) else value
+    array = np.asarray(value, dtype=object)
+    if not all(isinstance(x, (str, bytes)) for x in array.ravel()):
+      raise TypeError(f'{path}: expected {t}, got {_actual(value)}.')
+  elif hasattr(value, 'dtype') and hasattr(value, 'shape'):
+    if dtypes_lib.to_dtype(value.dtype) != t.dtype:
+      raise TypeError(
+          f'{path}: expected {t}, got {_actual(value)}. federax never '
+          f'converts dtypes implicitly; cast it, e.g. '
+          f'x.astype(np.{dtypes_lib.name(t.dtype)}).')
+    array = value
+  else:
+    array = _from_python(value, t, path)
+  actual = types.TensorType(t.dtype, tuple(np.shape(array)))
+  if not t.is_assignable_from(actual):
+    raise TypeError(f'{path}: expected {t}, got {actual}.')
+  return array
+
+
+def _from_python(value, t, path):
+  flat = np.asarray(value, dtype=object).ravel() if isinstance(
+      value, (list, tuple)) else [value]
+  for x in flat:
+    ok = isinstance(x, (bool, np.bool_)) if t.dtype == np.bool_ else (
+        isinstance(x, (int, float, complex, np.number)) and
+        not isinstance(x, bool))
+    if ok and isinstance(x, (float, np.floating)) and not dtypes_lib.is_floating(
+        t.dtype):
+      ok = False
+    if not ok:
+      raise TypeError(f'{path}: expected {t}, got {_actual(value)}.')
+  try:
+    array = np.asarray(value, dtype=t.dtype)
+  except (OverflowError, ValueError) as e:
+    raise TypeError(f'{path}: expected {t}, got {value!r} ({e}).') from None
+  if dtypes_lib.is_integer(t.dtype) and not np.array_equal(
+      array.astype(object), np.asarray(value, dtype=object)):
+    raise TypeError(f'{path}: {value!r} does not fit in {t}.')
+  return array
+
+
+def to_internal(value, t: types.Type, path: str = 'argument',
+                cardinality: Cardinality | None = None):
+  """Converts a Python value of type `t` to the internal form."""
+  if cardinality is None:
+    cardinality = Cardinality()
+  if isinstance(t, types.TensorType):
+    return to_tensor(value, t, path)
+  if isinstance(t, types.StructType):
+    if not structure.is_container(value) or isinstance(value, str):
+      raise TypeError(f'{path}: expected {t}, got {_actual(value)}.')
+    elements = structure.elements_of(value)
+    if len(elements) != len(t):
+      raise TypeError(f'{path}: expected {t} with {len(t)} elements, got '
+                      f'{len(elements)} elements ({_actual(value)}).')
+    out = []
+    for i, ((vname, v), (tname, et)) in enumerate(zip(elements, t.elements)):
+      if vname is not None and tname is not None and vname != tname:
+        raise TypeError(f'{path}: expected element {i} named {tname!r} of '
+                        f'{t}, got one named {vname!r}.')
+      label = f'{path}.{tname}' if tname else f'{path}[{i}]'
+      out.append(to_internal(v, et, label, cardinality))
+    return tuple(out)
+  if isinstance(t, types.SequenceType):
+    return [to_internal(e, t.element, f'{path}[{i}]', cardinality)
+            for i, e in enumerate(sequence_elements(value, t, path))]
+  if isinstance(t, types.FederatedType):
+    if t.placement is placements.CLIENTS and not t.all_equal:
+      if not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f'{path}: expected {t}, a list with one value per client, got '
+            f'{_actual(value)}.')
+      cardinality.observe(path, len(value))
+      return [to_internal(v, t.member, f'{path}[client {i}]', cardinality)
+              for i, v in enumerate(value)]
+    return to_internal(value, t.member, path, cardinality)
+  if isinstance(t, types.FunctionType):
+    sig = getattr(value, 'type_signature', None)
+    if not isinstance(sig, types.FunctionType) or not t.is_assignable_from(sig):
+      raise TypeError(f'{path}: expected a computation of type {t}, got '
+                      f'{sig if sig is not None else _actual(value)}.')
+    return value
+  raise TypeError(f'{path}: values of type {t} cannot be passed from Python.')
+
+
+def sequence_elements(value, t: types.SequenceType, path: str) -> list:
+  """The elements of a sequence given as a list or as stacked arrays."""
+  if isinstance(value, list):
+    return value
+  leaves = _leaves(value)
+  if leaves and all(hasattr(x, 'shape') and len(x.shape) >= 1
+                    for x in leaves):
+    n = leaves[0].shape[0]
+    if all(x.shape[0] == n for x in leaves):
+      return [_index(value, i) for i in range(n)]
+  if isinstance(value, tuple) or (hasattr(value, '__iter__') and not hasattr(
+      value, 'shape') and not isinstance(value, (dict, str))):
+    return list(value)
+  raise TypeError(
+      f'{path}: expected a sequence {t}: a list of elements, or arrays '
+      f'stacked along a leading axis; got {_actual(value)}.')
+
+
+def _leaves(value):
+  if structure.is_container(value):
+    return [l for _, v in structure.elements_of(value) for l in _leaves(v)]
+  return [value]
+
+
+def _index(value, i):
+  if structure.is_container(value):
+    elements = structure.elements_of(value)
+    return structure.build(
+        None if isinstance(value, structure.Struct) else type(value),
+        [n for n, _ in elements], [_index(v, i) for _, v in elements])
+  return value[i]
+
+
+def to_python(value, t: types.Type):
+  """Converts an internal value of type `t` back to Python containers."""
+  if isinstance(t, types.TensorType):
+    if isinstance(value, str):
+      return value
+    array = np.asarray(value)
+    if array.dtype == object and array.ndim == 0:
+      return array.item()
+    return array[()] if array.ndim == 0 else array
+  if isinstance(t, types.StructType):
+    return structure.build(t.container_type, t.names(),
+                           [to_python(v, e) for v, e in zip(value, t)])
+  if isinstance(t, types.SequenceType):
+    return [to_python(e, t.element) for e in value]
+  if isinstance(t, types.FederatedType):
+    if t.placement is placements.CLIENTS and not t.all_equal:
+      return [to_python(v, t.member) for v in value]
+    return to_python(value, t.member)
+  return value
