@@ -38,31 +38,47 @@ def is_dtype_like(spec) -> bool:
 def to_dtype(spec) -> np.dtype:
   """Normalizes a dtype spec to one of the dtypes federax allows.
 
+  Accepted: a numpy dtype or scalar type (`np.float32`), a JAX one
+  (`jnp.bfloat16`), a dtype name (`'float32'`, `'str'`), the Python types
+  `bool`, `int` (int32), `float` (float32), `complex`, `str` and `bytes`, or
+  anything with a `dtype` attribute (an array). Big-endian dtypes are read as
+  their native equivalents. Anything else is a `TypeError`.
+
   Example:
     >>> to_dtype('float32') == np.float32
     True
   """
+  if spec is None:  # np.dtype(None) would silently be float64.
+    raise TypeError('dtype: expected a dtype (e.g. np.float32), got None.')
   if isinstance(spec, type) and spec in _PYTHON:
     return _PYTHON[spec]
   if isinstance(spec, str):
     if spec in ('str', 'string'):
       return STR
     if spec not in _NAMES:  # Not numpy's one-letter codes such as 'c'.
-      raise TypeError(f'Unknown dtype name {spec!r}; expected one of '
+      raise TypeError(f'dtype: unknown dtype name {spec!r}; expected one of '
                       f'{sorted(_NAMES)}.')
     return _NAMES[spec]
+  if isinstance(spec, type) and not issubclass(spec, np.generic) and not (
+      hasattr(spec, 'dtype')):
+    # np.dtype(AnyClass) is the object dtype; a class is not a dtype.
+    raise TypeError(f'dtype: expected a dtype (e.g. np.float32), got the '
+                    f'class {spec.__qualname__}.')
   if not isinstance(spec, (type, str, np.dtype)) and hasattr(spec, 'dtype'):
     spec = spec.dtype  # e.g. jnp.float32 or an array
   try:
     dtype = np.dtype(spec)
   except TypeError as e:
-    raise TypeError(f'Expected a dtype (e.g. np.float32), got {spec!r}.') from e
+    raise TypeError(
+        f'dtype: expected a dtype (e.g. np.float32), got {spec!r}.') from e
   if dtype.kind in ('U', 'S', 'O'):
     return STR
+  if not dtype.isnative:
+    dtype = dtype.newbyteorder('=')
   if dtype not in ALLOWED:
-    raise TypeError(f'Unsupported dtype {dtype}; federax supports '
+    raise TypeError(f'dtype: unsupported dtype {dtype}; federax supports '
                     f'{", ".join(name(d) for d in ALLOWED)}.')
-  return dtype
+  return ALLOWED[ALLOWED.index(dtype)]  # The canonical instance.
 
 
 def name(dtype: np.dtype) -> str:
@@ -87,4 +103,6 @@ def python_repr(dtype: np.dtype) -> str:
     return 'np.str_'
   if dtype == _BFLOAT16:
     return "'bfloat16'"
+  if dtype == np.bool_:
+    return 'np.bool_'  # `np.bool` does not exist in numpy 1.x.
   return f'np.{dtype.name}'

@@ -30,6 +30,20 @@ class PlacementLiteral:
   def __repr__(self) -> str:
     return self.name
 
+  # The literals are singletons (code compares them with `is`): copying or
+  # unpickling one gives back the same object.
+  def __copy__(self):
+    return self
+
+  def __deepcopy__(self, memo):
+    return self
+
+  def __reduce__(self):
+    if _BY_URI.get(self.uri) is self:
+      return (from_uri, (self.uri,))
+    return (PlacementLiteral, (self.name, self.uri, self.default_all_equal,
+                               self.description))
+
 
 CLIENTS = PlacementLiteral(
     'CLIENTS', 'clients', default_all_equal=False,

@@ -80,6 +80,12 @@ class Struct:
   def __setattr__(self, name, value):
     raise AttributeError('Struct is immutable.')
 
+  def __delattr__(self, name):
+    raise AttributeError('Struct is immutable.')
+
+  def __reduce__(self):  # copy, deepcopy and pickle (slots, no setattr).
+    return (Struct, (self.items(),))
+
   def __eq__(self, other):
     return (isinstance(other, Struct) and self._names == other._names and
             _values_equal(self._values, other._values))
@@ -99,6 +105,14 @@ def _values_equal(a, b) -> bool:
   for x, y in zip(a, b):
     if hasattr(x, 'shape') or hasattr(y, 'shape'):
       if not np.array_equal(np.asarray(x), np.asarray(y)):
+        return False
+    elif (isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)) and
+          not isinstance(x, Struct)):  # Arrays inside: compare elementwise.
+      if type(x) is not type(y) or not _values_equal(x, y):
+        return False
+    elif isinstance(x, dict) and isinstance(y, dict):
+      if (type(x) is not type(y) or list(x) != list(y) or
+          not _values_equal(list(x.values()), list(y.values()))):
         return False
     elif x != y:
       return False
@@ -157,6 +171,9 @@ def build(container_type, names, values):
   """
   values = list(values)
   names = list(names)
+  if len(names) != len(values):
+    raise ValueError(f'build: expected as many names as values, got '
+                     f'{len(names)} names {names} and {len(values)} values.')
   if container_type is None or container_type is Struct:
     return Struct(zip(names, values))
   if is_named_tuple(container_type):
@@ -167,17 +184,39 @@ def build(container_type, names, values):
     if issubclass(container_type, collections.defaultdict):
       return collections.OrderedDict(zip(names, values))
     return container_type(zip(names, values))
-  if dataclasses.is_dataclass(container_type) or is_attrs(container_type):
-    return container_type(**dict(zip(names, values)))
+  if dataclasses.is_dataclass(container_type):
+    fields = dict(zip(names, values))
+    init = {f.name for f in dataclasses.fields(container_type) if f.init}
+    result = container_type(**{k: v for k, v in fields.items() if k in init})
+    for k, v in fields.items():  # Fields with init=False.
+      if k not in init:
+        object.__setattr__(result, k, v)
+    return result
+  if is_attrs(container_type):
+    # attrs strips leading underscores from __init__ arguments (`alias`).
+    aliases = {a.name: getattr(a, 'alias', None) or a.name.lstrip('_')
+               for a in container_type.__attrs_attrs__}
+    return container_type(**{aliases.get(n, n): v
+                             for n, v in zip(names, values)})
   if isinstance(container_type, type) and issubclass(container_type,
                                                      (list, tuple)):
     return container_type(values)
   raise TypeError(f'Cannot rebuild a struct as {container_type!r}.')
 
 
+_pytree_registered = False
+
+
 def _register_pytree():
-  """Registers `Struct` as a JAX pytree (called when JAX is first used)."""
+  """Registers `Struct` as a JAX pytree (called when JAX is first used).
+
+  Idempotent: JAX refuses a second registration of the same class.
+  """
+  global _pytree_registered
+  if _pytree_registered:
+    return
   import jax
   jax.tree_util.register_pytree_node(
       Struct, lambda s: (s._values, s._names),
       lambda names, values: Struct(zip(names, values)))
+  _pytree_registered = True

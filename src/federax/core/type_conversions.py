@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from federax.core import dtypes as dtypes_lib
+from federax.core import placements
 from federax.core import structure
 from federax.core import types
 
@@ -17,14 +18,23 @@ def _is_shape_spec(x) -> bool:
       not isinstance(d, bool) for d in x))
 
 
+def _is_name_spec_pair(e) -> bool:
+  """Whether `e` is a `(name, spec)` pair (not a `(dtype, shape)` pair)."""
+  return (isinstance(e, tuple) and not structure.is_named_tuple(e) and
+          len(e) == 2 and isinstance(e[0], str) and
+          not (dtypes_lib.is_dtype_like(e[0]) and _is_shape_spec(e[1])))
+
+
 def to_type(spec) -> types.Type | None:
   """Converts a type spec to a `Type`.
 
   Accepted specs: a `Type`; a dtype (`np.int32`, `'float32'`, `int`,
   `float`, `bool`, `str`); a `(dtype, shape)` pair; a list, tuple, dict,
   `NamedTuple`, dataclass or attrs instance of specs (a struct that keeps
-  that container); a list of `(name, spec)` pairs (a named struct);
-  `None` gives `None` (no parameter).
+  that container); a list or tuple of `(name, spec)` pairs (a named struct
+  with no container, as in TFF); anything with a `dtype` and a `shape`
+  (`jax.ShapeDtypeStruct`, an array) gives that tensor type; `None` gives
+  `None` (no parameter).
 
   Example:
     >>> import numpy as np, federax as fx
@@ -35,21 +45,30 @@ def to_type(spec) -> types.Type | None:
   """
   if spec is None or isinstance(spec, types.Type):
     return spec
+  if isinstance(spec, placements.PlacementLiteral):  # A frozen dataclass.
+    raise TypeError(
+        f'to_type: got the placement {spec}, which is a value, not a type '
+        f'spec. Its type is fx.PlacementType(); to place a type use '
+        f'fx.FederatedType(spec, fx.{spec}).')
   if (isinstance(spec, tuple) and not structure.is_named_tuple(spec) and
       len(spec) == 2 and dtypes_lib.is_dtype_like(spec[0]) and
       _is_shape_spec(spec[1])):
     return types.TensorType(spec[0], spec[1])
+  if (not isinstance(spec, (type, np.dtype)) and hasattr(spec, 'dtype') and
+      hasattr(spec, 'shape')):  # jax.ShapeDtypeStruct, arrays: keep the shape.
+    return types.TensorType(spec.dtype, tuple(spec.shape))
   if dtypes_lib.is_dtype_like(spec):
     return types.TensorType(spec)
-  if isinstance(spec, list) and spec and all(
-      isinstance(e, tuple) and len(e) == 2 and isinstance(e[0], str) and
-      not structure.is_named_tuple(e) for e in spec):
+  if (isinstance(spec, (list, tuple)) and not structure.is_named_tuple(spec)
+      and any(_is_name_spec_pair(e) for e in spec)):
     return types.StructType(spec)
   if structure.is_container(spec):
     elements = structure.elements_of(spec)
     container = None if isinstance(spec, structure.Struct) else type(spec)
     return types.StructType([(n, to_type(v)) for n, v in elements], container)
-  if dataclasses.is_dataclass(spec) or structure.is_attrs(spec):
+  if isinstance(spec, type) and (dataclasses.is_dataclass(spec) or
+                                 structure.is_attrs(spec) or
+                                 structure.is_named_tuple(spec)):
     raise TypeError(
         f'to_type: got the class {spec.__name__}; pass an instance whose '
         f'fields are type specs, e.g. {spec.__name__}(x=np.float32, ...).')
@@ -77,7 +96,11 @@ def infer_type(value) -> types.Type | None:
   sig = getattr(value, 'type_signature', None)
   if isinstance(sig, types.Type):
     return sig
-  if isinstance(value, (bool, np.bool_)):
+  if isinstance(value, placements.PlacementLiteral):  # Not a dataclass struct.
+    return types.PlacementType()
+  if isinstance(value, np.generic):  # Before `float`: np.float64 is a float.
+    return types.TensorType(value.dtype)
+  if isinstance(value, bool):
     return types.TensorType(np.bool_)
   if isinstance(value, int):
     if -2**31 <= value < 2**31:

@@ -30,6 +30,21 @@ class Type:
   def __setattr__(self, name, value):
     raise AttributeError(f'{type(self).__name__} is immutable.')
 
+  def __delattr__(self, name):
+    raise AttributeError(f'{type(self).__name__} is immutable.')
+
+  # Types are immutable: a copy is the type itself. Pickling (for worker
+  # processes) rebuilds the slots without going through `__setattr__`.
+  def __copy__(self):
+    return self
+
+  def __deepcopy__(self, memo):
+    return self
+
+  def __reduce__(self):
+    slots = type(self).__slots__
+    return (_rebuild, (type(self), tuple(getattr(self, k) for k in slots)))
+
   def children(self) -> Iterator['Type']:
     """The types directly inside this one."""
     return iter(())
@@ -69,6 +84,12 @@ class Type:
 
   def __hash__(self):
     return hash((type(self).__name__, self._key()))
+
+
+def _rebuild(cls, values):
+  obj = object.__new__(cls)
+  _set(obj, **dict(zip(cls.__slots__, values)))
+  return obj
 
 
 def _set(obj, **fields):
@@ -165,8 +186,17 @@ class StructType(Type):
 
   def __init__(self, elements, container_type=None):
     from federax.core.type_conversions import to_type
-    if isinstance(elements, dict):
+    if isinstance(elements, StructType):
+      if container_type is None:
+        container_type = elements.container_type
+      elements = elements.elements
+    elif isinstance(elements, dict):
       elements = list(elements.items())
+    elif isinstance(elements, (str, bytes, Type)) or not hasattr(
+        elements, '__iter__'):
+      raise TypeError(
+          f'StructType(elements): expected a list of types or (name, type) '
+          f'pairs, or a dict of name to type, got {elements!r}.')
     items = []
     index = {}
     for e in elements:
@@ -179,13 +209,17 @@ class StructType(Type):
         name, t = None, e
       t = to_type(t)
       if not isinstance(t, Type):
-        raise TypeError(f'StructType element {e!r}: expected a type, got '
-                        f'{type(e).__name__}.')
+        raise TypeError(f'StructType(elements): element {e!r}: expected a '
+                        f'type, got {t!r}.')
       if name is not None:
         if not name:
-          raise ValueError('StructType element names must not be empty.')
+          raise ValueError(f'StructType(elements): element names must not be '
+                           f'empty, got {e!r}.')
         if name in index:
-          raise ValueError(f'StructType has duplicate element name {name!r}.')
+          raise ValueError(
+              f'StructType(elements): duplicate element name {name!r}; '
+              f'expected distinct names, got '
+              f'{[n for n, _ in items if n is not None] + [name]}.')
         index[name] = len(items)
       items.append((name, t))
     _set(self, _elements=tuple(items), _index=index,
@@ -217,7 +251,13 @@ class StructType(Type):
 
   def __getitem__(self, key):
     if isinstance(key, str):
-      return self._elements[self.index_of(key)][1]
+      if key not in self._index:
+        raise KeyError(
+            f'{self} has no element named {key!r}; names are '
+            f'{[n for n in self.names() if n is not None]}.')
+      return self._elements[self._index[key]][1]
+    if isinstance(key, slice):
+      return tuple(t for _, t in self._elements[key])
     return self._elements[key][1]
 
   def __getattr__(self, name):
@@ -435,6 +475,9 @@ class FederatedType(Type):
           f'{type(bad).__name__} ({bad}); got member type {member}.')
     if all_equal is None:
       all_equal = placement.default_all_equal
+    elif not isinstance(all_equal, (bool, np.bool_)):
+      raise TypeError(f'FederatedType(all_equal): expected True, False or '
+                      f'None, got {all_equal!r}.')
     _set(self, member=member, placement=placement, all_equal=bool(all_equal))
 
   def children(self):
