@@ -20,7 +20,7 @@ CLIENT_LR, ROUNDS = 0.1, 15
 def make_dataset(seed=0):
   """A deterministic synthetic federated dataset: (client batches, test set)."""
   rng = np.random.default_rng(seed)
-  centers = rng.normal(0, 1.5, (CLASSES, DIM)).astype(np.float32)
+  centers = rng.normal(0, 0.5, (CLASSES, DIM)).astype(np.float32)
 
   def sample(n, class_probs):
     y = rng.choice(CLASSES, size=n, p=class_probs).astype(np.int32)

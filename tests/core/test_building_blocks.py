@@ -83,7 +83,7 @@ def test_selection_checks_its_source_and_index():
   ref = bb.Reference('s', fx.StructType([('a', I32)]))
   with pytest.raises(TypeError, match=r'out of range'):
     bb.Selection(ref, index=3)
-  with pytest.raises(AttributeError, match=r"no element named 'b'"):
+  with pytest.raises(TypeError, match=r"names of <a=int32>, got 'b'"):
     bb.Selection(ref, name='b')
   with pytest.raises(TypeError, match=r'expected a struct, got int32'):
     bb.Selection(bb.Reference('x', I32), index=0)

@@ -168,7 +168,7 @@ def _round_trip(value):
 
 
 @pytest.mark.parametrize('value, names', [
-    ({'b': 1, 'a': 2}, ('b', 'a')),
+    ({'b': 1, 'a': 2}, ('a', 'b')),  # Plain dicts: sorted, as in JAX.
     (collections.OrderedDict([('z', 1), ('y', 2)]), ('z', 'y')),
     ([1, 2, 3], (None, None, None)),
     ((1, 2), (None, None)),

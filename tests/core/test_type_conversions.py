@@ -108,10 +108,16 @@ def test_to_type_nested_lists_tuples_dicts():
   assert str(fx.to_type({})) == '<>' and fx.to_type({}).container_type is dict
 
 
-def test_to_type_dict_keeps_key_order():
+def test_to_type_dict_sorts_keys_and_ordered_dict_keeps_key_order():
   t = fx.to_type({'z': np.int32, 'a': np.bool_, 'm': np.float32})
+  assert str(t) == '<a=bool,m=float32,z=int32>'
+  assert t.names() == ('a', 'm', 'z')
+  assert t.container_type is dict
+  t = fx.to_type(collections.OrderedDict(
+      [('z', np.int32), ('a', np.bool_), ('m', np.float32)]))
   assert str(t) == '<z=int32,a=bool,m=float32>'
   assert t.names() == ('z', 'a', 'm')
+  assert t.container_type is collections.OrderedDict
 
 
 def test_to_type_ordered_dict():
@@ -276,9 +282,9 @@ def test_infer_type_lists_and_tuples_are_unnamed_structs():
   assert str(t) == '<>' and t.container_type is list
 
 
-def test_infer_type_dicts_are_named_structs_in_key_order():
+def test_infer_type_dicts_are_named_structs_in_sorted_key_order():
   t = fx.infer_type({'b': 1, 'a': 0.5})
-  assert str(t) == '<b=int32,a=float32>' and t.container_type is dict
+  assert str(t) == '<a=float32,b=int32>' and t.container_type is dict
   t = fx.infer_type(collections.OrderedDict([('z', True), ('y', 'q')]))
   assert str(t) == '<z=bool,y=str>'
   assert t.container_type is collections.OrderedDict

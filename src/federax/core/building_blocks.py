@@ -99,6 +99,9 @@ class Selection(ComputationBuildingBlock):
     if (index is None) == (name is None):
       raise TypeError('Selection: give exactly one of index or name.')
     if name is not None:
+      if name not in st.names():
+        raise TypeError(f'Selection(name): expected one of the names of {st}, '
+                        f'got {name!r}.')
       index = st.index_of(name)
     if not isinstance(index, int) or not -len(st) <= index < len(st):
       raise TypeError(f'Selection(index): index {index!r} out of range for '

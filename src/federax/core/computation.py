@@ -115,7 +115,19 @@ class PolymorphicComputation:
     arg = pack_arguments(self._name, self._parameter_names, None, args,
                          kwargs)
     parameter_type = type_conversions.infer_type(arg)
-    return self.concretize(parameter_type)(*args, **kwargs)
+    try:
+      computation = self.concretize(parameter_type)
+    except TypeError as e:
+      from federax.core import tracing
+      if (tracing.current_tracing_context() is not None and
+          types.contains(parameter_type, types.FederatedType) and
+          'federated_map' not in str(e)):
+        raise TypeError(
+            f'{e} If {self._name} is a local (unplaced) computation, apply '
+            f'it to each member of the placed value {parameter_type} with '
+            f'fx.federated_map({self._name}, value).') from e
+      raise
+    return computation(*args, **kwargs)
 
 
 def _container_key(t):
@@ -128,12 +140,32 @@ def _container_key(t):
 
 
 def _has_jax_tracer(args, kwargs) -> bool:
+  """Whether an argument holds a JAX tracer (a call from inside JAX).
+
+  The arguments are walked as federax structs (`structure.is_container`), so
+  that dataclass and attrs instances, which JAX treats as leaves unless they
+  are registered pytrees, are looked into too; what is not a federax
+  container is also flattened as a JAX pytree (e.g. registered classes).
+  """
   import sys
   if 'jax' not in sys.modules:
     return False
   import jax
-  leaves = jax.tree_util.tree_leaves((args, kwargs))
-  return any(isinstance(x, jax.core.Tracer) for x in leaves)
+
+  def has_tracer(value) -> bool:
+    if isinstance(value, jax.core.Tracer):
+      return True
+    if structure.is_container(value):
+      try:
+        elements = structure.elements_of(value)
+      except TypeError:  # E.g. a dict with non-str keys: not a struct.
+        elements = None
+      if elements is not None:
+        return any(has_tracer(v) for _, v in elements)
+    return any(isinstance(x, jax.core.Tracer)
+               for x in jax.tree_util.tree_leaves(value))
+
+  return has_tracer(args) or has_tracer(kwargs)
 
 
 def pack_arguments(name: str, parameter_names: list[str],
@@ -141,8 +173,9 @@ def pack_arguments(name: str, parameter_names: list[str],
   """Packs call arguments into the one argument a computation takes.
 
   No parameter gives None; one parameter gives the argument itself;
-  several give a `Struct` named by the parameters, or the single list,
-  tuple or dict the caller passed when it has one element per parameter.
+  several give a `Struct` named by the parameters, or the single struct
+  container (list, tuple, NamedTuple, dict, dataclass, attrs instance) the
+  caller passed when it has one element per parameter.
   """
   n = len(parameter_names)
   if parameter_type is None and n == 0 and (args or kwargs):
@@ -186,5 +219,14 @@ def pack_arguments(name: str, parameter_names: list[str],
 
 
 def _unpackable(value, n) -> bool:
-  return (isinstance(value, (list, tuple, dict, structure.Struct)) and
-          len(value) == n)
+  """Whether `value` is a container with one element per parameter.
+
+  Any federax struct container counts: list, tuple (NamedTuple), dict,
+  `Struct`, dataclass or attrs instance.
+  """
+  if not structure.is_container(value):
+    return False
+  try:
+    return len(structure.elements_of(value)) == n
+  except TypeError:  # E.g. a dict with non-str keys: not a struct.
+    return False

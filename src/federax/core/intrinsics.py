@@ -28,6 +28,14 @@ def _error(op, arg, expected, actual, fix=''):
                    + (f' {fix}' if fix else ''))
 
 
+def _require_tracing(op):
+  if tracing.current_tracing_context() is None:
+    raise RuntimeError(
+        f'{op} can only be used inside a function decorated with '
+        f'fx.federated_computation (while it is traced); call that '
+        f'computation instead.')
+
+
 def _value(x, op, arg, hint=None) -> Value:
   if isinstance(x, Value):
     return x
@@ -50,7 +58,12 @@ def _federated(v: Value, op, arg, placement=None) -> FederatedType:
   t = v.type_signature
   if not isinstance(t, FederatedType) or (placement is not None and
                                           t.placement != placement):
-    where = f'{{T}}@{placement}' if placement else 'a placed value T@P'
+    if placement is placements.SERVER:
+      where = 'T@SERVER'
+    elif placement is placements.CLIENTS:
+      where = '{T}@CLIENTS'
+    else:
+      where = 'a placed value T@P'
     fix = ''
     if placement is placements.SERVER and isinstance(t, FederatedType):
       fix = 'Aggregate client values to the server first (e.g. federated_sum).'
@@ -60,6 +73,22 @@ def _federated(v: Value, op, arg, placement=None) -> FederatedType:
       fix = 'Place the value first with federated_value.'
     raise _error(op, arg, where, t, fix)
   return t
+
+
+_NOT_PLACEABLE = (FederatedType, FunctionType, types.PlacementType)
+_NOT_IN_SEQUENCE = _NOT_PLACEABLE + (SequenceType,)
+
+
+def _check_local_result(op, arg, f: Value, kinds=_NOT_PLACEABLE,
+                        where='placed'):
+  """Raises unless `f`'s result can be a member (or element) type."""
+  r = f.type_signature.result
+  if types.contains(r, kinds):
+    banned = ('placed values or functions' if kinds == _NOT_PLACEABLE else
+              'placed values, functions or sequences')
+    raise _error(op, arg, f'a function returning a value that can be '
+                 f'{where} (no {banned} in it)', f.type_signature)
+  return r
 
 
 def _tensors(t, pred) -> bool:
@@ -80,20 +109,25 @@ def _real(d):
 
 def federated_broadcast(value):
   """Broadcasts a server value to every client: `T@SERVER -> T@CLIENTS`."""
+  _require_tracing('federated_broadcast')
   v = _value(value, 'federated_broadcast', 'value')
   t = _federated(v, 'federated_broadcast', 'value', placements.SERVER)
   return _call('federated_broadcast', types.type_at_server(t.member),
                types.type_at_clients(t.member, all_equal=True), v)
 
 
+def _all_placed(t) -> bool:
+  """Whether `t` is a non-empty struct whose leaves are all placed values."""
+  return isinstance(t, StructType) and len(t) > 0 and all(
+      isinstance(e, FederatedType) or _all_placed(e) for e in t)
+
+
 def _zip_if_needed(value, op, arg) -> Value:
   if not isinstance(value, Value) and structure.is_container(value):
-    return federated_zip(value)
+    return _zip(value, op, arg)
   v = _value(value, op, arg)
-  t = v.type_signature
-  if isinstance(t, StructType) and len(t) and all(
-      isinstance(e, FederatedType) for e in t):
-    return federated_zip(v)
+  if _all_placed(v.type_signature):
+    return _zip(v, op, arg)
   return v
 
 
@@ -105,9 +139,11 @@ def federated_map(fn, arg):
   or dict of placed values is zipped first, so a two-parameter computation
   can be mapped over two placed values.
   """
+  _require_tracing('federated_map')
   v = _zip_if_needed(arg, 'federated_map', 'arg')
   t = _federated(v, 'federated_map', 'arg')
   f = to_function(fn, t.member, 'federated_map(fn)')
+  _check_local_result('federated_map', 'fn', f)
   ft = f.type_signature
   if t.placement is placements.SERVER:
     return _call('federated_apply', StructType([ft, types.type_at_server(
@@ -123,6 +159,7 @@ def federated_map(fn, arg):
 
 def federated_apply(fn, arg):
   """Applies `fn` to a server value: `<(T->U),T@SERVER> -> U@SERVER`."""
+  _require_tracing('federated_apply')
   v = _zip_if_needed(arg, 'federated_apply', 'arg')
   _federated(v, 'federated_apply', 'arg', placements.SERVER)
   return federated_map(fn, v)
@@ -130,11 +167,12 @@ def federated_apply(fn, arg):
 
 def federated_eval(fn, placement):
   """Evaluates a no-argument `fn` at `placement` (per client at CLIENTS)."""
+  _require_tracing('federated_eval')
   if not isinstance(placement, placements.PlacementLiteral):
     raise _error('federated_eval', 'placement', 'fx.CLIENTS or fx.SERVER',
                  repr(placement))
   f = to_function(fn, None, 'federated_eval(fn)')
-  result = f.type_signature.result
+  result = _check_local_result('federated_eval', 'fn', f)
   if placement is placements.CLIENTS:
     return _call('federated_eval_at_clients', f.type_signature,
                  types.type_at_clients(result), f)
@@ -144,15 +182,20 @@ def federated_eval(fn, placement):
 
 def federated_value(value, placement):
   """Places an unplaced value: `T -> T@CLIENTS` (all-equal) or `T@SERVER`."""
+  _require_tracing('federated_value')
   if not isinstance(placement, placements.PlacementLiteral):
     raise _error('federated_value', 'placement', 'fx.CLIENTS or fx.SERVER',
                  repr(placement))
   v = _value(value, 'federated_value', 'value')
   t = v.type_signature
-  if types.contains(t, (FederatedType, FunctionType)):
+  if types.contains(t, FederatedType):
     raise _error('federated_value', 'value', 'an unplaced value T', t,
                  'The value is already placed; use federated_broadcast to '
                  'move it from SERVER to CLIENTS.')
+  if types.contains(t, _NOT_PLACEABLE):
+    raise _error('federated_value', 'value', 'an unplaced value T', t,
+                 'Functions cannot be placed; use federated_eval to run a '
+                 'function at a placement.')
   if placement is placements.CLIENTS:
     return _call('federated_value_at_clients', t,
                  types.type_at_clients(t, True), v)
@@ -164,36 +207,44 @@ def federated_zip(value):
 
   `<{A}@P,{B}@P> -> {<A,B>}@P`; nested structs are zipped recursively.
   """
+  _require_tracing('federated_zip')
+  return _zip(value, 'federated_zip', 'value')
+
+
+def _zip(value, op, arg) -> Value:
+  """`federated_zip`, with errors reported as coming from `op(arg)`."""
   if not isinstance(value, Value) and structure.is_container(value):
     elements = structure.elements_of(value)
     zipped = []
     for n, e in elements:
       if not isinstance(e, Value) and structure.is_container(e):
-        e = federated_zip(e)
-      zipped.append((n, _value(e, 'federated_zip', 'value').comp))
+        e = _zip(e, op, arg)
+      zipped.append((n, _value(e, op, arg).comp))
     container = None if isinstance(value, structure.Struct) else type(value)
     value = Value(bb.Struct(zipped, container))
-  v = _value(value, 'federated_zip', 'value')
+  v = _value(value, op, arg)
   t = v.type_signature
   if not isinstance(t, StructType) or not len(t):
-    raise _error('federated_zip', 'value', 'a non-empty struct of placed '
-                 'values <{A}@P,{B}@P,...>', t)
+    raise _error(op, arg, 'a non-empty struct of placed values '
+                 '<{A}@P,{B}@P,...>', t)
   if any(isinstance(e, StructType) for e in t):
     v = Value(bb.Struct(
-        [(n, federated_zip(v[i]).comp if isinstance(e, StructType) else
+        [(n, _zip(v[i], op, arg).comp if isinstance(e, StructType) else
           v[i].comp) for i, (n, e) in enumerate(t.elements)],
         t.container_type))
     t = v.type_signature
   placement = None
-  for n, e in t.elements:
+  for i, (n, e) in enumerate(t.elements):
     if not isinstance(e, FederatedType):
-      raise _error('federated_zip', 'value', 'a struct of placed values', t,
-                   f'Element {n or ""} of type {e} is not placed.')
+      raise _error(op, arg, 'a struct of placed values <{A}@P,{B}@P,...>', t,
+                   f'Element {n if n else i} of type {e} is not placed; '
+                   f'place it with federated_value.')
     if placement is None:
       placement = e.placement
     elif e.placement != placement:
-      raise _error('federated_zip', 'value', f'all values at {placement}', t,
-                   'Zip values at the same placement only.')
+      raise _error(op, arg, f'all values at {placement}', t,
+                   'Zip values at the same placement only (broadcast '
+                   'SERVER values to CLIENTS with federated_broadcast).')
   param = StructType([(n, FederatedType(e.member, placement))
                       for n, e in t.elements])
   member = StructType([(n, e.member) for n, e in t.elements],
@@ -214,18 +265,21 @@ def _aggregate(uri, op, value, pred, what):
 
 def federated_sum(value):
   """Sums client values at the server: `{T}@CLIENTS -> T@SERVER`."""
+  _require_tracing('federated_sum')
   return _aggregate('federated_sum', 'federated_sum', value, _numeric,
                     'numeric')
 
 
 def federated_min(value):
   """Elementwise minimum of client values: `{T}@CLIENTS -> T@SERVER`."""
+  _require_tracing('federated_min')
   return _aggregate('federated_min', 'federated_min', value, _real,
                     'real numeric')
 
 
 def federated_max(value):
   """Elementwise maximum of client values: `{T}@CLIENTS -> T@SERVER`."""
+  _require_tracing('federated_max')
   return _aggregate('federated_max', 'federated_max', value, _real,
                     'real numeric')
 
@@ -235,6 +289,7 @@ def federated_mean(value, weight=None):
 
   `T` must be floating; `weight`, if given, a scalar int or float at CLIENTS.
   """
+  _require_tracing('federated_mean')
   v = _value(value, 'federated_mean', 'value')
   t = _federated(v, 'federated_mean', 'value', placements.CLIENTS)
   if not _tensors(t.member, dtypes_lib.is_floating):
@@ -261,16 +316,13 @@ def federated_aggregate(value, zero, accumulate, merge, report):
 
   `<{T}@CLIENTS,U,(<U,T>->U),(<U,U>->U),(U->R)> -> R@SERVER`.
   """
+  _require_tracing('federated_aggregate')
   op = 'federated_aggregate'
   v = _value(value, op, 'value')
   t = _federated(v, op, 'value', placements.CLIENTS)
-  hint = None
-  acc_sig = getattr(accumulate, 'type_signature', None)
-  if isinstance(acc_sig, FunctionType) and isinstance(acc_sig.parameter,
-                                                      StructType):
-    hint = acc_sig.parameter[0]
+  hint = _state_hint(accumulate)
   z = _value(zero, op, 'zero', hint)
-  u = z.type_signature
+  u = _state_type(z.type_signature, hint)
   if types.contains(u, (FederatedType, FunctionType)):
     raise _error(op, 'zero', 'an unplaced value U', u)
   acc = to_function(accumulate, StructType([u, t.member]),
@@ -279,7 +331,7 @@ def federated_aggregate(value, zero, accumulate, merge, report):
   mer = to_function(merge, StructType([u, u]), f'{op}(merge)')
   _check_result(op, 'merge', u, mer)
   rep = to_function(report, u, f'{op}(report)')
-  r = rep.type_signature.result
+  r = _check_local_result(op, 'report', rep)
   param = StructType([
       types.type_at_clients(t.member), u,
       FunctionType(StructType([u, t.member]), u),
@@ -287,6 +339,32 @@ def federated_aggregate(value, zero, accumulate, merge, report):
   ])
   return _call('federated_aggregate', param, types.type_at_server(r),
                _struct(v, z, acc, mer, rep))
+
+
+def _state_hint(fn):
+  """The state type `U` a typed `(<U,T> -> U)` function declares, if any."""
+  sig = getattr(fn, 'type_signature', None)
+  if isinstance(sig, FunctionType) and isinstance(
+      sig.parameter, StructType) and len(sig.parameter) == 2:
+    return sig.parameter[0]
+  return None
+
+
+def _unnamed(t):
+  return types.map_types(t, lambda s: StructType(list(s)) if isinstance(
+      s, StructType) else s)
+
+
+def _state_type(u, hint):
+  """The type of zero, named as `hint` when it differs only by names.
+
+  A zero given as a list or tuple, e.g. `[0.0, 0]`, then matches an
+  accumulator over a NamedTuple or dict of the same elements.
+  """
+  if (hint is not None and hint != u and hint.is_assignable_from(u) and
+      _unnamed(hint) == _unnamed(u)):
+    return hint
+  return u
 
 
 def _check_result(op, arg, u, f: Value):
@@ -312,16 +390,19 @@ def _secure(uri, value, bound, bound_name):
 
 def federated_secure_sum(value, max_input):
   """Sums integers in `[0, max_input]` securely: `<{V}@CLIENTS,M> -> V@SERVER`."""
+  _require_tracing('federated_secure_sum')
   return _secure('federated_secure_sum', value, max_input, 'max_input')
 
 
 def federated_secure_sum_bitwidth(value, bitwidth):
   """Sums integers of `bitwidth` bits securely: `<{V}@CLIENTS,B> -> V@SERVER`."""
+  _require_tracing('federated_secure_sum_bitwidth')
   return _secure('federated_secure_sum_bitwidth', value, bitwidth, 'bitwidth')
 
 
 def federated_secure_modular_sum(value, modulus):
   """Sums integers modulo `modulus` securely: `<{V}@CLIENTS,M> -> V@SERVER`."""
+  _require_tracing('federated_secure_modular_sum')
   return _secure('federated_secure_modular_sum', value, modulus, 'modulus')
 
 
@@ -330,6 +411,7 @@ def federated_select(client_keys, max_key, server_val, select_fn):
 
   `<{int32[n]}@CLIENTS,int32@SERVER,T@SERVER,(<T,int32>->U)> -> {U*}@CLIENTS`.
   """
+  _require_tracing('federated_select')
   op = 'federated_select'
   k = _value(client_keys, op, 'client_keys')
   kt = _federated(k, op, 'client_keys', placements.CLIENTS)
@@ -343,7 +425,8 @@ def federated_select(client_keys, max_key, server_val, select_fn):
   s = _value(server_val, op, 'server_val')
   st = _federated(s, op, 'server_val', placements.SERVER)
   f = to_function(select_fn, StructType([st.member, _I32]), f'{op}(select_fn)')
-  u = f.type_signature.result
+  u = _check_local_result(op, 'select_fn', f, _NOT_IN_SEQUENCE,
+                          'a sequence element')
   param = StructType([types.type_at_clients(kt.member),
                       types.type_at_server(_I32), types.type_at_server(
                           st.member), FunctionType(StructType(
@@ -369,10 +452,13 @@ def _per_member(v: Value, fn):
 
 def sequence_map(fn, arg):
   """Applies `fn` to each element: `<(T->U),T*> -> U*` (or per member)."""
+  _require_tracing('sequence_map')
   v, t = _sequence(arg, 'sequence_map', 'arg')
   if t is None:
     return _per_member(v, lambda s: sequence_map(fn, s))
   f = to_function(fn, t.element, 'sequence_map(fn)')
+  _check_local_result('sequence_map', 'fn', f, _NOT_IN_SEQUENCE,
+                      'a sequence element')
   ft = f.type_signature
   return _call('sequence_map', StructType([ft, SequenceType(ft.parameter)]),
                SequenceType(ft.result), _struct(f, v))
@@ -380,11 +466,15 @@ def sequence_map(fn, arg):
 
 def sequence_reduce(value, zero, op):
   """Folds a sequence: `<T*,U,(<U,T>->U)> -> U` (or per member)."""
+  _require_tracing('sequence_reduce')
   v, t = _sequence(value, 'sequence_reduce', 'value')
   if t is None:
     return _per_member(v, lambda s: sequence_reduce(s, zero, op))
-  z = _value(zero, 'sequence_reduce', 'zero')
-  u = z.type_signature
+  hint = _state_hint(op)
+  z = _value(zero, 'sequence_reduce', 'zero', hint)
+  u = _state_type(z.type_signature, hint)
+  if types.contains(u, (FederatedType, FunctionType)):
+    raise _error('sequence_reduce', 'zero', 'an unplaced value U', u)
   f = to_function(op, StructType([u, t.element]), 'sequence_reduce(op)')
   _check_result('sequence_reduce', 'op', u, f)
   return _call('sequence_reduce', StructType([t, u, FunctionType(
@@ -393,6 +483,7 @@ def sequence_reduce(value, zero, op):
 
 def sequence_sum(value):
   """Sums a sequence's elements: `T* -> T` (or per member)."""
+  _require_tracing('sequence_sum')
   v, t = _sequence(value, 'sequence_sum', 'value')
   if t is None:
     return _per_member(v, sequence_sum)

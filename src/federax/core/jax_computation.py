@@ -41,10 +41,10 @@ class JaxFunction:
   def _python_args(self, arg) -> list:
     if self.parameter_type is None:
       return []
-    value = jax_support.internal_to_python(arg, self.parameter_type)
-    if len(self.parameter_names) > 1:
-      return list(value)
-    return [value]
+    if len(self.parameter_names) > 1:  # One struct element per parameter.
+      return [jax_support.internal_to_python(v, e)
+              for v, e in zip(arg, self.parameter_type)]
+    return [jax_support.internal_to_python(arg, self.parameter_type)]
 
   def lowered(self, arg=None):
     """The pure function on internal values (sequences stacked)."""
@@ -55,13 +55,16 @@ class JaxFunction:
     j = jax_support.jax()
     if self.parameter_type is not None:
       arg = _stack_sequences(arg, self.parameter_type)
-    if _all_stacked(arg):
-      if self._jitted is None:
-        self._jitted = j.jit(self.lowered)
-      result = self._jitted(arg) if self.parameter_type is not None else (
-          self._jitted())
-    else:
-      result = self.lowered(arg)
+    # Called on concrete values while another JAX function is traced (an
+    # inner computation called with constants), still compute concretely.
+    with j.ensure_compile_time_eval():
+      if _all_stacked(arg):
+        if self._jitted is None:
+          self._jitted = j.jit(self.lowered)
+        result = self._jitted(arg) if self.parameter_type is not None else (
+            self._jitted())
+      else:
+        result = self.lowered(arg)
     return _unstack_sequences(result, self.result_type)
 
   def __repr__(self):
@@ -111,12 +114,7 @@ def _all_stacked(value) -> bool:
 def _unstack_sequences(value, t):
   """Output `Sequence`s become lists of elements (internal form)."""
   if isinstance(t, types.SequenceType):
-    if not value.is_stacked:
-      return list(value.elements)
-    j = jax_support.jax()
-    n = int(value.length)
-    return [_unstack_sequences(j.tree_util.tree_map(lambda x: x[i], value.data),
-                               t.element) for i in range(n)]
+    return value._internal_elements()  # pylint: disable=protected-access
   if isinstance(t, types.StructType):
     return tuple(_unstack_sequences(v, e) for v, e in zip(value, t))
   return value
@@ -125,25 +123,33 @@ def _unstack_sequences(value, t):
 def infer_result_type(fn, parameter_type, names) -> types.Type:
   """The result type of `fn` on `parameter_type`, by abstract tracing.
 
-  Dimensions unknown in the parameter are traced at two sizes; result
-  dimensions that change with them are unknown in the result.
+  The type is read from what `fn` returns while it is traced, so results
+  keep their containers (a plain dict in sorted key order, as in JAX; an
+  OrderedDict in its own order). Dimensions unknown in the parameter are traced at
+  two sizes; result dimensions that change with them are unknown in the
+  result.
   """
   j = jax_support.jax()
   probe = JaxFunction(fn, parameter_type, None, names, 'probe')
 
-  def shape_at(unknown):
-    def run(arg):
-      return fn(*probe._python_args(arg))
-    if parameter_type is None:
-      return jax_support.type_of_output(j.eval_shape(fn))
-    return jax_support.type_of_output(
-        j.eval_shape(run, jax_support.abstract(parameter_type, unknown)))
+  def type_at(unknown):
+    found = []
 
-  first = shape_at(2)
+    def run(arg=None):
+      result = fn(*probe._python_args(arg))
+      found.append(jax_support.type_of_output(result))
+      return jax_support.python_to_internal(result, found[-1])
+
+    if parameter_type is None:
+      j.eval_shape(run)
+    else:
+      j.eval_shape(run, jax_support.abstract(parameter_type, unknown))
+    return found[-1]
+
+  first = type_at(2)
   if parameter_type is None or _fully_defined(parameter_type):
     return first
-  second = shape_at(3)
-  return _merge_unknown(first, second)
+  return jax_support.merge_unknown(first, type_at(3))
 
 
 def _fully_defined(t) -> bool:
@@ -152,20 +158,6 @@ def _fully_defined(t) -> bool:
   if isinstance(t, types.SequenceType):
     return False  # The sequence length is unknown.
   return all(_fully_defined(c) for c in t.children())
-
-
-def _merge_unknown(a, b):
-  def merge(x, y):
-    if isinstance(x, types.TensorType):
-      return types.TensorType(x.dtype, tuple(
-          d if d == e else None for d, e in zip(x.shape, y.shape)))
-    if isinstance(x, types.StructType):
-      return types.StructType([(n, merge(e, f)) for (n, e), f in zip(
-          x.elements, y)], x.container_type)
-    if isinstance(x, types.SequenceType):
-      return types.SequenceType(merge(x.element, y.element))
-    return x
-  return merge(a, b)
 
 
 def _build_computation(fn, parameter_type, names):

@@ -13,6 +13,7 @@ import functools
 from federax.core import dtypes as dtypes_lib
 from federax.core import structure
 from federax.core import types
+from federax.core import value_conversion
 
 
 @functools.cache
@@ -23,13 +24,18 @@ def jax():
   from federax.core import sequence
 
   def flatten(seq):
-    if not seq.is_stacked:
-      raise TypeError('A ragged Sequence cannot cross a jax.jit boundary.')
-    return (seq.data, seq.length), seq.element_type
+    if not seq.is_stacked:  # Ragged: each element is its own leaf.
+      return (tuple(seq.elements),), (seq.element_type, False)
+    return (seq.data, seq.length), (seq.element_type, True)
 
-  jax_module.tree_util.register_pytree_node(
-      sequence.Sequence, flatten,
-      lambda t, children: sequence.Sequence(t, children[0], children[1]))
+  def unflatten(aux, children):
+    element_type, stacked = aux
+    if not stacked:
+      return sequence.Sequence(element_type, elements=list(children[0]))
+    return sequence.Sequence(element_type, children[0], children[1])
+
+  jax_module.tree_util.register_pytree_node(sequence.Sequence, flatten,
+                                            unflatten)
   return jax_module
 
 
@@ -48,16 +54,26 @@ def internal_to_python(value, t: types.Type):
 
 
 def python_to_internal(value, t: types.Type, path: str = 'result'):
-  """The user's containers to internal form, checking the structure."""
+  """The user's containers to internal form, checking the structure.
+
+  A dict's elements are matched to a named struct type by name, whatever
+  their order.
+  """
   if isinstance(t, types.StructType):
     if not structure.is_container(value):
       raise TypeError(f'{path}: expected {t}, got {type(value).__name__}.')
-    elements = structure.elements_of(value)
+    elements = value_conversion.struct_elements(value, t)
     if len(elements) != len(t):
       raise TypeError(f'{path}: expected {t} with {len(t)} elements, got '
                       f'{len(elements)}.')
-    return tuple(python_to_internal(v, e, f'{path}[{i}]')
-                 for i, ((_, v), e) in enumerate(zip(elements, t)))
+    out = []
+    for i, ((vname, v), (tname, e)) in enumerate(zip(elements, t.elements)):
+      if vname is not None and tname is not None and vname != tname:
+        raise TypeError(f'{path}: expected element {i} named {tname!r} of '
+                        f'{t}, got one named {vname!r}.')
+      out.append(python_to_internal(
+          v, e, f'{path}.{tname}' if tname else f'{path}[{i}]'))
+    return tuple(out)
   if isinstance(t, types.SequenceType):
     from federax.core import sequence
     if not isinstance(value, sequence.Sequence):
@@ -70,14 +86,19 @@ def python_to_internal(value, t: types.Type, path: str = 'result'):
 
 
 def type_of_output(value) -> types.Type:
-  """The federax type of a JAX function's (abstract) output."""
+  """The federax type of a JAX function's (abstract or traced) output.
+
+  Dtypes are those JAX computes in: without `jax_enable_x64`, a numpy
+  float64 result is float32. A plain dict is in sorted key order (as in
+  JAX pytrees), an OrderedDict in its own.
+  """
   from federax.core import sequence
   if isinstance(value, sequence.Sequence):
     return types.SequenceType(value.element_type)
   if value is None:
     raise TypeError('A jax_computation must return a value, got None.')
   if hasattr(value, 'dtype') and hasattr(value, 'shape'):
-    return types.TensorType(value.dtype, tuple(value.shape))
+    return types.TensorType(_canonical_dtype(value.dtype), tuple(value.shape))
   if isinstance(value, (bool, int, float, complex)):
     return types.TensorType(jnp().asarray(value).dtype, ())
   if structure.is_container(value):
@@ -87,6 +108,28 @@ def type_of_output(value) -> types.Type:
         container)
   raise TypeError(f'A jax_computation returned {type(value).__name__}, which '
                   f'is not an array, a struct of arrays or a Sequence.')
+
+
+def _canonical_dtype(dtype):
+  try:
+    return jax().dtypes.canonicalize_dtype(dtype)
+  except (TypeError, ValueError):
+    return dtype
+
+
+def merge_unknown(a: types.Type, b: types.Type) -> types.Type:
+  """`a` with each dimension that differs in `b` made unknown (`?`)."""
+  if isinstance(a, types.TensorType):
+    if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+      return types.TensorType(a.dtype, None)
+    return types.TensorType(a.dtype, tuple(
+        d if d == e else None for d, e in zip(a.shape, b.shape)))
+  if isinstance(a, types.StructType):
+    return types.StructType([(n, merge_unknown(e, f)) for (n, e), f in zip(
+        a.elements, b)], a.container_type)
+  if isinstance(a, types.SequenceType):
+    return types.SequenceType(merge_unknown(a.element, b.element))
+  return a
 
 
 def check_jax_type(t: types.Type, what: str):

@@ -24,6 +24,30 @@ def bucket_size(n: int) -> int:
   return size
 
 
+def _like(state, out):
+  """`state` cast (and broadcast) to the dtype and shape of `out`."""
+  jnp = jax_support.jnp()
+  if state.shape != tuple(out.shape):
+    try:
+      state = jnp.broadcast_to(state, out.shape)
+    except ValueError:
+      raise TypeError(
+          f'Sequence.reduce: reduce_func returned a state of shape '
+          f'{tuple(out.shape)} for a state of shape {state.shape}; the state '
+          f'must keep its shape from step to step.') from None
+  return state.astype(out.dtype)
+
+
+def _element_type(value) -> types.Type:
+  """The type of what `Sequence.map`'s function returned for an element."""
+  t = jax_support.type_of_output(value)
+  if types.contains(t, types.SequenceType):
+    raise TypeError(f'Sequence.map: the function returned {t}, which holds a '
+                    f'sequence; the elements of a sequence are tensors or '
+                    f'structs of tensors.')
+  return t
+
+
 class Sequence:
   """A sequence inside a `jax_computation` (TFF's `tf.data.Dataset`).
 
@@ -55,11 +79,22 @@ class Sequence:
   def _to_python(self, element):
     return jax_support.internal_to_python(element, self.element_type)
 
+  def _internal_elements(self) -> list:
+    """The elements (internal form) of a concrete, untraced sequence."""
+    if not self.is_stacked:
+      return list(self.elements)
+    import numpy as np
+    jax = jax_support.jax()
+    data = jax.tree_util.tree_map(np.asarray, self.data)
+    return [jax.tree_util.tree_map(lambda x: x[i], data)
+            for i in range(int(self.length))]
+
   def reduce(self, initial_state: Any, reduce_func: Callable) -> Any:
     """Folds `reduce_func(state, element)` over the elements.
 
-    The state keeps the structure of `initial_state`; its dtypes follow what
-    `reduce_func` returns (so `0` and `0.0` work as initial states).
+    The state keeps the structure of `initial_state`; its dtypes and shapes
+    follow what `reduce_func` returns (so `0` and `0.0` work as initial
+    states, also for elements that are not scalars).
     """
     jax, jnp = jax_support.jax(), jax_support.jnp()
     state = jax.tree_util.tree_map(jnp.asarray, initial_state)
@@ -70,8 +105,7 @@ class Sequence:
     first = jax.tree_util.tree_map(lambda x: x[0], self.data)
     out = jax.eval_shape(reduce_func, state, self._to_python(first))
     try:
-      state = jax.tree_util.tree_map(lambda s, o: s.astype(o.dtype), state,
-                                     out)
+      state = jax.tree_util.tree_map(_like, state, out)
     except ValueError as e:
       raise TypeError(
           f'Sequence.reduce: reduce_func must return a value with the '
@@ -97,22 +131,42 @@ class Sequence:
       results = [fn(self._to_python(e)) for e in self.elements]
       if not results:
         return Sequence(self.element_type, elements=[])
-      t = jax_support.type_of_output(results[0])
-      return Sequence(t, elements=[jax_support.python_to_internal(r, t)
-                                   for r in results])
-    first = jax.tree_util.tree_map(lambda x: x[0], self.data)
-    t = jax_support.type_of_output(
-        jax.eval_shape(lambda e: fn(self._to_python(e)), first))
+      element_types = [_element_type(r) for r in results]
+      t = element_types[0]
+      for other in element_types[1:]:
+        t = jax_support.merge_unknown(t, other)
+      return Sequence(t, elements=[jax_support.python_to_internal(r, u)
+                                   for r, u in zip(results, element_types)])
+    found = []
 
     def apply(element):
-      return jax_support.python_to_internal(fn(self._to_python(element)), t)
+      # Inside vmap the traced result has the shape of one element; its type
+      # is read here so that results keep their containers.
+      result = fn(self._to_python(element))
+      found.append(_element_type(result))
+      return jax_support.python_to_internal(result, found[-1])
 
-    return Sequence(t, jax.vmap(apply)(self.data), self.length)
+    data = jax.vmap(apply)(self.data)
+    return Sequence(found[-1], data, self.length)
 
   def sum(self) -> Any:
-    """The sum of the elements (zeros for an empty sequence)."""
-    jax = jax_support.jax()
-    zero = jax_support.zeros(self.element_type)
+    """The sum of the elements, in order (zeros for an empty sequence)."""
+    jax, jnp = jax_support.jax(), jax_support.jnp()
+    if self.is_stacked:
+      zero = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape[1:], x.dtype),
+                                    self.data)
+    elif self.elements:
+      shapes = {tuple(jnp.shape(x) for x in jax.tree_util.tree_leaves(e))
+                for e in self.elements}
+      if len(shapes) > 1:
+        raise TypeError(
+            f'Sequence.sum: the elements of this {self.element_type}* '
+            f'sequence have different shapes ({sorted(map(str, shapes))}); '
+            f'they cannot be added. Use seq.reduce(initial, fn).')
+      zero = jax.tree_util.tree_map(lambda x: jnp.zeros_like(x),
+                                    self.elements[0])
+    else:
+      zero = jax_support.zeros(self.element_type)
     total = self.reduce(
         zero, lambda acc, e: jax.tree_util.tree_map(
             lambda a, b: a + b, acc, jax_support.python_to_internal(

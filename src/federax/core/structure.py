@@ -133,6 +133,18 @@ def is_dataclass_instance(value) -> bool:
   return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
+def is_sorted_mapping(value_or_cls) -> bool:
+  """Whether a mapping's elements are in key order, as in JAX pytrees.
+
+  A plain `dict` (or `defaultdict`) is unordered as far as equality goes, and
+  JAX flattens it in sorted key order; federax does the same, so struct
+  types of dicts list their elements sorted by name. An `OrderedDict` keeps
+  its order.
+  """
+  cls = value_or_cls if isinstance(value_or_cls, type) else type(value_or_cls)
+  return cls in (dict, collections.defaultdict)
+
+
 def is_container(value) -> bool:
   """Whether `value` is a struct container federax takes apart."""
   return (isinstance(value, (list, tuple, dict, Struct)) or
@@ -154,7 +166,8 @@ def elements_of(value) -> list[tuple[str | None, Any]]:
         raise TypeError(
             f'dict keys of a struct must be str, got {k!r} of type '
             f'{type(k).__name__}. Use string keys.')
-    return list(value.items())
+    items = list(value.items())
+    return sorted(items) if is_sorted_mapping(value) else items
   if is_dataclass_instance(value):
     return [(f.name, getattr(value, f.name))
             for f in dataclasses.fields(value)]

@@ -83,7 +83,8 @@ def infer_type(value) -> types.Type | None:
 
   `10` is `int32` (`int64` when it does not fit), `0.5` is `float32`,
   `True` is `bool`, `'abc'` is `str`; arrays keep their dtype and shape;
-  lists and tuples are unnamed structs, dicts named ones in key order.
+  lists and tuples are unnamed structs, dicts named ones (a plain dict in
+  sorted key order, as in JAX pytrees; an OrderedDict in its own order).
   A traced value or a computation has its `type_signature`.
 
   Example:

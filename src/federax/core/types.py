@@ -19,6 +19,7 @@ import numpy as np
 
 from federax.core import dtypes as dtypes_lib
 from federax.core import placements
+from federax.core import structure
 from federax.core.placements import PlacementLiteral
 
 
@@ -222,6 +223,10 @@ class StructType(Type):
               f'{[n for n, _ in items if n is not None] + [name]}.')
         index[name] = len(items)
       items.append((name, t))
+    if container_type is not None and structure.is_sorted_mapping(
+        container_type) and all(n is not None for n, _ in items):
+      items.sort(key=lambda item: item[0])
+      index = {n: i for i, (n, _) in enumerate(items)}
     _set(self, _elements=tuple(items), _index=index,
          container_type=container_type)
 

@@ -84,7 +84,11 @@ class Value:
   def __getattr__(self, name):
     if name.startswith('__'):
       raise AttributeError(name)
-    st = self._struct_type(f'.{name}')
+    try:
+      st = self._struct_type(f'.{name}')
+    except TypeError as e:
+      # An AttributeError, so that hasattr() and getattr(v, n, default) work.
+      raise AttributeError(str(e)) from None
     if name not in st.names():
       raise AttributeError(
           f'.{name}: the value of type {self.type_signature} has no element '
@@ -94,6 +98,10 @@ class Value:
   def __getitem__(self, key):
     st = self._struct_type(f'[{key!r}]')
     if isinstance(key, str):
+      if key not in st.names():
+        raise KeyError(
+            f'[{key!r}]: the value of type {self.type_signature} has no '
+            f'element named {key!r}; names are {[n for n in st.names() if n]}.')
       return self._select(st.index_of(key))
     if isinstance(key, slice):
       return [self._select(i) for i in range(len(st))[key]]
@@ -213,19 +221,28 @@ def to_function(obj, parameter_type: types.Type | None, what: str) -> Value:
   if (ft.parameter is None) != (parameter_type is None) or (
       parameter_type is not None and
       not ft.parameter.is_assignable_from(parameter_type)):
+    if parameter_type is None:
+      raise TypeError(f'{what}: expected a function that takes no argument, '
+                      f'( -> T), got {ft}.')
     raise TypeError(
-        f'{what}: expected a function that accepts '
-        f'{parameter_type if parameter_type is not None else "no argument"}, '
-        f'got {ft}. Give the function a parameter type that accepts '
+        f'{what}: expected a function that accepts {parameter_type}, got '
+        f'{ft}. Give the function a parameter type that accepts '
         f'{parameter_type}.')
   return value
 
 
 def _literal_type_for_hint(obj, inferred, hint):
   """Python numbers take the dtype a parameter expects, when lossless."""
+  import numpy as np
   from federax.core import dtypes as dtypes_lib
-  if isinstance(obj, bool) or not isinstance(obj, (int, float)):
+  # Only plain Python numbers: numpy scalars (np.float64 is a float) keep
+  # their dtype, as federax never converts dtypes implicitly.
+  if type(obj) not in (int, float) or hint.dtype == dtypes_lib.STR:
     return inferred
   if isinstance(obj, float) and not dtypes_lib.is_floating(hint.dtype):
     return inferred
+  if isinstance(obj, int) and dtypes_lib.is_integer(hint.dtype):
+    info = np.iinfo(hint.dtype)
+    if not info.min <= obj <= info.max:
+      return inferred  # Does not fit: the call then fails to type-check.
   return types.TensorType(hint.dtype, ())

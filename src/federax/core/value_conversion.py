@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from federax.core import computation as computation_lib
 from federax.core import dtypes as dtypes_lib
 from federax.core import placements
 from federax.core import structure
@@ -45,6 +46,9 @@ class Cardinality:
 
 def _actual(value) -> str:
   try:
+    if hasattr(value, 'dtype') and hasattr(value, 'shape'):
+      # Before infer_type: np.float64 scalars are also Python floats.
+      return str(types.TensorType(value.dtype, tuple(value.shape)))
     return str(type_conversions.infer_type(value))
   except (TypeError, ValueError):
     return f'a {type(value).__name__}'
@@ -75,25 +79,89 @@ def to_tensor(value, t: types.TensorType, path: str):
 
 
 def _from_python(value, t, path):
+  """Python numbers (or nested lists of them) to `t`, losslessly.
+
+  Ints become floats only when the float holds them exactly; floats never
+  become ints; complex numbers only complex; bools only bools. A float that
+  overflows the target dtype is an error, not `inf`.
+  """
   flat = np.asarray(value, dtype=object).ravel() if isinstance(
       value, (list, tuple)) else [value]
+  complex_target = t.dtype.kind == 'c'
   for x in flat:
     ok = isinstance(x, (bool, np.bool_)) if t.dtype == np.bool_ else (
         isinstance(x, (int, float, complex, np.number)) and
-        not isinstance(x, bool))
+        not isinstance(x, (bool, np.bool_)))
     if ok and isinstance(x, (float, np.floating)) and not dtypes_lib.is_floating(
         t.dtype):
+      ok = False
+    if ok and isinstance(x, (complex, np.complexfloating)) and (
+        not complex_target):
       ok = False
     if not ok:
       raise TypeError(f'{path}: expected {t}, got {_actual(value)}.')
   try:
-    array = np.asarray(value, dtype=t.dtype)
+    with np.errstate(all='ignore'):  # Overflow is reported below.
+      array = np.asarray(value, dtype=t.dtype)
   except (OverflowError, ValueError) as e:
     raise TypeError(f'{path}: expected {t}, got {value!r} ({e}).') from None
-  if dtypes_lib.is_integer(t.dtype) and not np.array_equal(
-      array.astype(object), np.asarray(value, dtype=object)):
-    raise TypeError(f'{path}: {value!r} does not fit in {t}.')
+  if t.dtype == np.bool_:
+    return array
+  converted = array.astype(object).ravel()
+  for x, y in zip(flat, converted):
+    if isinstance(x, (int, np.integer)):
+      if dtypes_lib.is_integer(t.dtype):
+        exact = y == x
+      elif complex_target:
+        exact = y.imag == 0 and _float_equals_int(y.real, x)
+      else:
+        exact = _float_equals_int(y, x)
+    else:  # A float may round, but not overflow.
+      exact = not (np.isfinite(x) and not np.isfinite(y))
+    if not exact:
+      raise TypeError(
+          f'{path}: {value!r} does not fit in {t} (it would become '
+          f'{array!r}). Pass a value that {t} holds exactly, or a wider '
+          f'dtype.')
   return array
+
+
+def _float_equals_int(y, x) -> bool:
+  try:
+    return float(y) == x  # Python compares floats and ints exactly.
+  except OverflowError:
+    return False
+
+
+def struct_elements(value, t: types.StructType) -> list:
+  """The `(name, value)` elements of a container, in the order of `t`.
+
+  A dict whose keys are the names of `t` is matched by name, whatever its
+  key order; other containers are taken in their own order.
+  """
+  names = t.names()
+  if (isinstance(value, dict) and names and None not in names and
+      set(value) == set(names)):
+    return [(n, value[n]) for n in names]
+  return structure.elements_of(value)
+
+
+def struct_items(value, t: types.StructType, path: str) -> list:
+  """`(path label, element value, element type)` for each element of `t`,
+  checking that `value` is a container with matching names."""
+  if not structure.is_container(value) or isinstance(value, str):
+    raise TypeError(f'{path}: expected {t}, got {_actual(value)}.')
+  elements = struct_elements(value, t)
+  if len(elements) != len(t):
+    raise TypeError(f'{path}: expected {t} with {len(t)} elements, got '
+                    f'{len(elements)} elements ({_actual(value)}).')
+  items = []
+  for i, ((vname, v), (tname, et)) in enumerate(zip(elements, t.elements)):
+    if vname is not None and tname is not None and vname != tname:
+      raise TypeError(f'{path}: expected element {i} named {tname!r} of '
+                      f'{t}, got one named {vname!r}.')
+    items.append((f'{path}.{tname}' if tname else f'{path}[{i}]', v, et))
+  return items
 
 
 def to_internal(value, t: types.Type, path: str = 'argument',
@@ -104,34 +172,34 @@ def to_internal(value, t: types.Type, path: str = 'argument',
   if isinstance(t, types.TensorType):
     return to_tensor(value, t, path)
   if isinstance(t, types.StructType):
-    if not structure.is_container(value) or isinstance(value, str):
-      raise TypeError(f'{path}: expected {t}, got {_actual(value)}.')
-    elements = structure.elements_of(value)
-    if len(elements) != len(t):
-      raise TypeError(f'{path}: expected {t} with {len(t)} elements, got '
-                      f'{len(elements)} elements ({_actual(value)}).')
-    out = []
-    for i, ((vname, v), (tname, et)) in enumerate(zip(elements, t.elements)):
-      if vname is not None and tname is not None and vname != tname:
-        raise TypeError(f'{path}: expected element {i} named {tname!r} of '
-                        f'{t}, got one named {vname!r}.')
-      label = f'{path}.{tname}' if tname else f'{path}[{i}]'
-      out.append(to_internal(v, et, label, cardinality))
-    return tuple(out)
+    return tuple(to_internal(v, et, label, cardinality)
+                 for label, v, et in struct_items(value, t, path))
   if isinstance(t, types.SequenceType):
     return [to_internal(e, t.element, f'{path}[{i}]', cardinality)
             for i, e in enumerate(sequence_elements(value, t, path))]
   if isinstance(t, types.FederatedType):
     if t.placement is placements.CLIENTS and not t.all_equal:
       if not isinstance(value, (list, tuple)):
-        raise TypeError(
-            f'{path}: expected {t}, a list with one value per client, got '
-            f'{_actual(value)}.')
+        n = _stacked_length(value, t.member)
+        if n is None:
+          raise TypeError(
+              f'{path}: expected {t}, a list with one value per client or '
+              f'arrays stacked along a leading clients axis, got '
+              f'{_actual(value)}.')
+        value = [_index(value, i) for i in range(n)]
       cardinality.observe(path, len(value))
       return [to_internal(v, t.member, f'{path}[client {i}]', cardinality)
               for i, v in enumerate(value)]
     return to_internal(value, t.member, path, cardinality)
   if isinstance(t, types.FunctionType):
+    if isinstance(value, computation_lib.PolymorphicComputation):
+      # Traced for the parameter the function type asks for; the result
+      # type is then checked like that of any computation.
+      try:
+        value = value.concretize(t.parameter)
+      except TypeError as e:
+        raise TypeError(f'{path}: expected a computation of type {t}; '
+                        f'{value.name} cannot take {t.parameter}: {e}') from e
     sig = getattr(value, 'type_signature', None)
     if not isinstance(sig, types.FunctionType) or not t.is_assignable_from(sig):
       raise TypeError(f'{path}: expected a computation of type {t}, got '
@@ -141,27 +209,63 @@ def to_internal(value, t: types.Type, path: str = 'argument',
 
 
 def sequence_elements(value, t: types.SequenceType, path: str) -> list:
-  """The elements of a sequence given as a list or as stacked arrays."""
+  """The elements of a sequence given as a list or as stacked arrays.
+
+  A list (or tuple, or other iterable) holds the elements; arrays are the
+  stacked form when their structure is that of the element type and each
+  has one more (leading) dimension than its element, the same for all.
+  """
   if isinstance(value, list):
     return value
-  leaves = _leaves(value)
-  if leaves and all(hasattr(x, 'shape') and len(x.shape) >= 1
-                    for x in leaves):
-    n = leaves[0].shape[0]
-    if all(x.shape[0] == n for x in leaves):
-      return [_index(value, i) for i in range(n)]
+  from federax.core import sequence as sequence_lib
+  if isinstance(value, sequence_lib.Sequence):  # From inside a JAX function.
+    return [to_python(e, value.element_type)
+            for e in value._internal_elements()]  # pylint: disable=protected-access
+  n = _stacked_length(value, t.element)
+  if n is not None:
+    return [_index(value, i) for i in range(n)]
   if isinstance(value, tuple) or (hasattr(value, '__iter__') and not hasattr(
-      value, 'shape') and not isinstance(value, (dict, str))):
+      value, 'shape') and not isinstance(value, (dict, str, bytes)) and
+                                  not structure.is_container(value)):
     return list(value)
   raise TypeError(
       f'{path}: expected a sequence {t}: a list of elements, or arrays '
       f'stacked along a leading axis; got {_actual(value)}.')
 
 
-def _leaves(value):
-  if structure.is_container(value):
-    return [l for _, v in structure.elements_of(value) for l in _leaves(v)]
-  return [value]
+def _stacked_length(value, element: types.Type) -> int | None:
+  """The leading dimension if `value` is `element`s stacked, else None.
+
+  Used for sequences (elements stacked) and for CLIENTS values (members
+  stacked along a leading clients axis).
+  """
+  lengths = set()
+
+  def visit(v, e, extra=1) -> bool:
+    if isinstance(e, types.SequenceType):  # Its elements stack once more.
+      return visit(v, e.element, extra + 1)
+    if isinstance(e, types.TensorType):
+      if not (hasattr(v, 'shape') and hasattr(v, 'dtype')):
+        return False
+      shape = tuple(v.shape)
+      if len(shape) < extra or (e.rank is not None and
+                                len(shape) != e.rank + extra):
+        return False
+      lengths.add(shape[0])
+      return True
+    if isinstance(e, types.StructType):
+      if not structure.is_container(v) or isinstance(v, list):
+        return False
+      elements = structure.elements_of(v)
+      return len(elements) == len(e) and all(
+          visit(c, ce, extra) for (_, c), ce in zip(elements, e))
+    return False
+
+  if isinstance(value, list) or not visit(value, element):
+    return None
+  if len(lengths) != 1:
+    return None
+  return lengths.pop()
 
 
 def _index(value, i):
