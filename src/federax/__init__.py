@@ -24,6 +24,6 @@ from federax.core.value import Value
 from federax import backends
 from federax import framework
 
-backends.interpreter.set_interpreter_context()
+backends.jax.set_jax_context()
 
 __version__ = '0.1.0'

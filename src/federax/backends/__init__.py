@@ -1,5 +1,6 @@
-"""Execution backends. The reference interpreter is the default."""
+"""Execution backends: the reference interpreter and the vectorized JAX one."""
 
 from federax.backends import interpreter
+from federax.backends import jax
 
-__all__ = ['interpreter']
+__all__ = ['interpreter', 'jax']

@@ -195,7 +195,11 @@ def pack_arguments(name: str, parameter_names: list[str],
       return value
     return args[0]
   if len(args) == 1 and not kwargs and n > 1 and _unpackable(args[0], n):
-    return args[0]
+    if isinstance(args[0], dict) and set(args[0]) == set(parameter_names):
+      # A mapping of parameter names: by name, whatever its key order.
+      kwargs, args = args[0], ()
+    else:
+      return args[0]
   if len(args) > n:
     raise TypeError(f'{name} takes {n} arguments {parameter_names}, got '
                     f'{len(args)} positional.')

@@ -36,6 +36,26 @@ class Environment:
     raise NameError(f'The IR refers to {name!r}, which is not bound.')
 
 
+class Function:
+  """A function value of the IR, with the parameter type it was built for.
+
+  A function may be called where a function of a narrower type is expected
+  (parameter contravariant, result covariant): an all-equal CLIENTS value is
+  expanded to one member per client against the function's own types, not
+  only those at the call site.
+  """
+
+  __slots__ = ('fn', 'parameter_type', 'result_type')
+
+  def __init__(self, fn, function_type: types.FunctionType):
+    self.fn = fn
+    self.parameter_type = function_type.parameter
+    self.result_type = function_type.result
+
+  def __call__(self, *args):
+    return self.fn(*args)
+
+
 class Evaluator:
   """Evaluates building blocks for a call with `cardinality` clients."""
 
@@ -59,11 +79,18 @@ class Evaluator:
       return self.evaluate(fn.building_block)
     return fn
 
-  def call(self, fn, arg, arg_type, parameter_type):
+  def call(self, fn, arg, arg_type, parameter_type, result_type=None):
+    """Calls `fn`; `result_type` is the type the call site expects."""
     fn = self.as_callable(fn)
     if parameter_type is None:
-      return fn()
-    return fn(self.coerce(arg, arg_type, parameter_type))
+      result = fn()
+    else:
+      if isinstance(fn, Function):
+        parameter_type = fn.parameter_type
+      result = fn(self.coerce(arg, arg_type, parameter_type))
+    if isinstance(fn, Function) and result_type is not None:
+      result = self.coerce(result, fn.result_type, result_type)
+    return result
 
   def coerce(self, value, source: types.Type, target: types.Type):
     """Expands all-equal CLIENTS values where `target` wants one per client."""
@@ -93,15 +120,17 @@ class Evaluator:
     fn = self.evaluate(comp.function, env)
     ft = comp.function.type_signature
     if comp.argument is None:
-      return self.call(fn, None, None, None)
+      return self.call(fn, None, None, None, comp.type_signature)
     arg = self.evaluate(comp.argument, env)
-    return self.call(fn, arg, comp.argument.type_signature, ft.parameter)
+    return self.call(fn, arg, comp.argument.type_signature, ft.parameter,
+                     comp.type_signature)
 
   def _lambda(self, comp, env):
     if comp.parameter_name is None:
-      return lambda: self.evaluate(comp.result, env)
-    return lambda arg: self.evaluate(comp.result,
-                                     env.bind(comp.parameter_name, arg))
+      return Function(lambda: self.evaluate(comp.result, env),
+                      comp.type_signature)
+    return Function(lambda arg: self.evaluate(
+        comp.result, env.bind(comp.parameter_name, arg)), comp.type_signature)
 
   def _block(self, comp, env):
     for name, value in comp.locals:
@@ -110,7 +139,8 @@ class Evaluator:
 
   def _intrinsic(self, comp, env):
     impl = intrinsic_impls.IMPLS[comp.uri]
-    return lambda arg=None: impl(self, comp.type_signature, arg)
+    return Function(lambda arg=None: impl(self, comp.type_signature, arg),
+                    comp.type_signature)
 
   def _literal(self, comp, env):
     value = comp.value

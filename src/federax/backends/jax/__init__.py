@@ -1,0 +1,7 @@
+"""The vectorized JAX backend: a whole federated call as one `jax.jit` program."""
+
+from federax.backends.jax.context import (JaxContext, create_jax_context,
+                                          jax_context, set_jax_context)
+
+__all__ = ['JaxContext', 'create_jax_context', 'jax_context',
+           'set_jax_context']

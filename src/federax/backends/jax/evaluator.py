@@ -1,0 +1,124 @@
+"""The vectorized evaluator: the interpreter's twin, run under `jax.jit`.
+
+Server and all-equal values are JAX pytrees; CLIENTS values are lazy
+`Clients` graphs; the result of an aggregation is a `Pending` value until a
+server computation needs it, at which point every pending aggregation runs
+in one pass over the clients. Lambdas and blocks are Python closures while
+JAX traces.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from federax.backends.interpreter.evaluator import Environment
+from federax.backends.jax import aggregation
+from federax.backends.jax import clients as clients_lib
+from federax.backends.jax import intrinsic_rules
+from federax.core import building_blocks as bb
+from federax.core import placements
+from federax.core import types
+
+
+class Pending:
+  """A server value an aggregation will produce."""
+
+  def __init__(self, evaluator: 'Evaluator', agg: aggregation.Aggregation):
+    self.evaluator, self.aggregation = evaluator, agg
+    self.done, self.value = False, None
+
+  def get(self):
+    if not self.done:
+      self.evaluator.flush()
+    return self.value
+
+
+class Evaluator:
+  """Evaluates building blocks inside one traced call."""
+
+  def __init__(self, plan: aggregation.Plan, inputs: list):
+    self.plan = plan
+    self.inputs = inputs  # filled while the argument is bound
+    self.pending: list[Pending] = []
+    self.checks: list = []
+    self._dispatch = {
+        bb.Reference: lambda c, e: e.lookup(c.name),
+        bb.Selection: lambda c, e: self._select(self.evaluate(c.source, e),
+                                                c.index),
+        bb.Struct: lambda c, e: tuple(self.evaluate(x, e)
+                                      for _, x in c.elements),
+        bb.Call: self._call, bb.Lambda: self._lambda, bb.Block: self._block,
+        bb.Intrinsic: self._intrinsic,
+        bb.Literal: lambda c, e: jnp.asarray(c.value),
+        bb.Placement: lambda c, e: c.literal,
+        bb.CompiledComputation: lambda c, e: c.function.lowered,
+    }
+
+  def evaluate(self, comp, env=None):
+    return self._dispatch[type(comp)](comp, env or Environment())
+
+  def aggregate(self, agg: aggregation.Aggregation) -> Pending:
+    p = Pending(self, agg)
+    self.pending.append(p)
+    return p
+
+  def flush(self, outputs=()):
+    """Runs every pending aggregation (and `outputs`) in one client pass."""
+    todo = [p for p in self.pending if not p.done]
+    self.pending = []
+    results, rows, checks = aggregation.run_pass(
+        self.plan, self.inputs, [p.aggregation for p in todo], list(outputs))
+    for p, r in zip(todo, results):
+      p.done, p.value = True, r
+    self.checks.extend(checks)
+    return rows
+
+  def resolve(self, value):
+    """`value` with every pending aggregation replaced by its result."""
+    if isinstance(value, Pending):
+      return value.get()
+    if isinstance(value, tuple):
+      return tuple(self.resolve(v) for v in value)
+    return value
+
+  def coerce(self, value, source: types.Type, target: types.Type):
+    """All-equal values become per-client ones where `target` wants them."""
+    if source == target:
+      return value
+    if isinstance(target, types.FederatedType):
+      if (target.placement is placements.CLIENTS and not target.all_equal and
+          source.all_equal):
+        return clients_lib.Broadcast(self.resolve(value))
+      return value
+    if isinstance(target, types.StructType):
+      return tuple(self.coerce(v, s, t) for v, s, t in zip(value, source,
+                                                           target))
+    return value
+
+  def _select(self, value, index):
+    if isinstance(value, Pending):
+      value = value.get()
+    return value[index]
+
+  def _call(self, comp, env):
+    fn = self.evaluate(comp.function, env)
+    if comp.argument is None:
+      return fn()
+    arg = self.evaluate(comp.argument, env)
+    return fn(self.coerce(arg, comp.argument.type_signature,
+                          comp.function.type_signature.parameter))
+
+  def _lambda(self, comp, env):
+    if comp.parameter_name is None:
+      return lambda: self.evaluate(comp.result, env)
+    return lambda arg: self.evaluate(comp.result,
+                                     env.bind(comp.parameter_name, arg))
+
+  def _block(self, comp, env):
+    for name, value in comp.locals:
+      env = env.bind(name, self.evaluate(value, env))
+    return self.evaluate(comp.result, env)
+
+  def _intrinsic(self, comp, env):
+    rule = intrinsic_rules.RULES[comp.uri]
+    return lambda arg=None: rule(self, comp.type_signature, arg)

@@ -1,0 +1,259 @@
+"""Python values into the vectorized backend's form, and results back out.
+
+CLIENTS-placed arguments become arrays with a leading clients axis. They
+can be given as a list (one entry per client, checked like the
+interpreter does) or, the fast form, already stacked: a pytree of arrays
+whose leading axis is the clients axis, which is used without a copy.
+Sequences become `Sequence`s over elements stacked and padded to a power
+of two, with lengths; per-client sequences share one padded length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from federax.core import dtypes as dtypes_lib
+from federax.core import jax_support
+from federax.core import placements
+from federax.core import sequence as sequence_lib
+from federax.core import structure
+from federax.core import types
+from federax.core import value_conversion
+
+
+class NotLowerable(Exception):
+  """Raised when a computation or an argument needs the interpreter."""
+
+
+def _is_clients(t) -> bool:
+  return (isinstance(t, types.FederatedType) and
+          t.placement is placements.CLIENTS and not t.all_equal)
+
+
+def ingest(value, t: types.Type, path: str,
+           cardinality: value_conversion.Cardinality):
+  """The backend form of an argument of type `t`."""
+  if _is_clients(t):
+    if _is_per_client_list(value, t.member):
+      members = value_conversion.to_internal(value, t, path, cardinality)
+      return stack_clients(members, t.member)
+    return _stacked_clients(value, t.member, path, cardinality)
+  if isinstance(t, types.FederatedType):
+    return ingest(value, t.member, path, cardinality)
+  if isinstance(t, types.StructType):
+    return tuple(ingest(v, et, label, cardinality)
+                 for label, v, et in value_conversion.struct_items(
+                     value, t, path))
+  if isinstance(t, types.FunctionType):
+    raise NotLowerable(f'{path} is a function argument')
+  return _sequences_stacked(
+      value_conversion.to_internal(value, t, path, cardinality), t)
+
+
+def _is_per_client_list(value, member: types.Type) -> bool:
+  """Whether a CLIENTS value is given as a list with one entry per client.
+
+  A list or tuple is, except an instance of the member's own struct
+  container (a NamedTuple, say): that is the stacked form of the struct.
+  """
+  if not isinstance(value, (list, tuple)):
+    return False
+  container = getattr(member, 'container_type', None)
+  return not (isinstance(member, types.StructType) and
+              container not in (None, list, tuple) and
+              isinstance(value, container))
+
+
+def _sequences_stacked(value, t):
+  if isinstance(t, types.SequenceType):
+    data, length = _stack_sequences([value], t.element)
+    return sequence_lib.Sequence(t.element, _tree(lambda x: x[0], data),
+                                 np.int32(length[0]))
+  if isinstance(t, types.StructType):
+    return tuple(_sequences_stacked(v, e) for v, e in zip(value, t))
+  if isinstance(t, types.FederatedType):
+    return _sequences_stacked(value, t.member)
+  return value
+
+
+def _tree(fn, *values):
+  if isinstance(values[0], tuple):
+    return tuple(_tree(fn, *vs) for vs in zip(*values))
+  return fn(*values)
+
+
+def _leaf_template(t: types.TensorType):
+  return tuple(0 if d is None else d for d in t.shape), t.dtype
+
+
+def _stack_leaves(rows: list, t):
+  """Stacks per-client internal values of type `t` along a new axis 0."""
+  if isinstance(t, types.StructType):
+    return tuple(_stack_leaves([r[i] for r in rows], e)
+                 for i, e in enumerate(t))
+  if not rows:
+    shape, dtype = _leaf_template(t)
+    return np.zeros((0,) + shape, dtype)
+  arrays = [np.asarray(r) for r in rows]
+  if len({a.shape for a in arrays}) > 1:
+    raise NotLowerable(f'values of {t} have different shapes across clients')
+  return np.stack(arrays)
+
+
+def _stack_sequences(sequences: list, element_type):
+  """`[n, L, ...]` data (padded) and `int32[n]` lengths for n sequences."""
+  lengths = np.asarray([len(s) for s in sequences], np.int32)
+  size = sequence_lib.bucket_size(int(lengths.max()) if len(lengths) else 0)
+
+  def leaf_rows(rows_of_elements, t):
+    if isinstance(t, types.StructType):
+      return tuple(leaf_rows([[e[i] for e in es] for es in rows_of_elements],
+                             et) for i, et in enumerate(t))
+    shape, dtype = _leaf_template(t)
+    shapes = {np.shape(e) for es in rows_of_elements for e in es}
+    if len(shapes) > 1:
+      raise NotLowerable(f'sequence elements of {t} have different shapes')
+    if shapes:
+      shape = shapes.pop()
+    out = np.zeros((len(rows_of_elements), size) + shape, dtype)
+    for i, es in enumerate(rows_of_elements):
+      if es:
+        out[i, :len(es)] = np.stack([np.asarray(e) for e in es])
+    return out
+
+  return leaf_rows(sequences, element_type), lengths
+
+
+def stack_clients(members: list, t: types.Type):
+  """Per-client internal values as one value with a leading clients axis."""
+  if isinstance(t, types.SequenceType):
+    data, lengths = _stack_sequences(members, t.element)
+    return sequence_lib.Sequence(t.element, data, lengths)
+  if isinstance(t, types.StructType):
+    return tuple(stack_clients([m[i] for m in members], e)
+                 for i, e in enumerate(t))
+  return _stack_leaves(members, t)
+
+
+def _stacked_clients(value, t, path, cardinality):
+  """Checks a stacked CLIENTS value (leading clients axis) against `t`."""
+  if isinstance(t, types.StructType):
+    if not structure.is_container(value):
+      raise TypeError(f'{path}: expected {types.type_at_clients(t)} as a list '
+                      f'with one value per client, or as a struct of arrays '
+                      f'with a leading clients axis; got '
+                      f'{type(value).__name__}.')
+    return tuple(_stacked_clients(v, et, label, cardinality)
+                 for label, v, et in value_conversion.struct_items(
+                     value, t, path))
+  if isinstance(t, types.SequenceType):
+    data = _stacked_clients(value, _with_leading(t.element), path,
+                            cardinality)
+    length = _first_leaf(data).shape[1]
+    n = _first_leaf(data).shape[0]
+    return sequence_lib.Sequence(t.element, data,
+                                 np.full((n,), length, np.int32))
+  if not (hasattr(value, 'shape') and hasattr(value, 'dtype')):
+    raise TypeError(f'{path}: expected {types.type_at_clients(t)} as a list '
+                    f'with one value per client, or as an array with a '
+                    f'leading clients axis; got {type(value).__name__}.')
+  if len(value.shape) < 1:
+    raise TypeError(f'{path}: a stacked CLIENTS value needs a leading clients '
+                    f'axis; got a scalar for {t}.')
+  member = types.TensorType(value.dtype, tuple(value.shape[1:]))
+  if (dtypes_lib.to_dtype(value.dtype) != t.dtype or
+      not t.is_assignable_from(member)):
+    raise TypeError(f'{path}: expected {t} per client (stacked over a leading '
+                    f'clients axis), got {member} per client.')
+  cardinality.observe(path, int(value.shape[0]))
+  return value
+
+
+def _with_leading(t):
+  """`t` with an unknown leading (sequence) dimension on every tensor."""
+  if isinstance(t, types.StructType):
+    return types.StructType([(n, _with_leading(e)) for n, e in t.elements],
+                            t.container_type)
+  return types.TensorType(t.dtype, (None,) + tuple(t.shape))
+
+
+def _first_leaf(value):
+  while isinstance(value, tuple):
+    value = value[0]
+  return value
+
+
+def to_python(value, t: types.Type):
+  """A result (numpy arrays, stacked over clients where placed) to Python."""
+  if _is_clients(t):
+    if value is None:
+      return []
+    n = _num_rows(value)
+    return [to_python(_row(value, i), t.member) for i in range(n)]
+  if isinstance(t, types.FederatedType):
+    return to_python(value, t.member)
+  if isinstance(t, types.StructType):
+    return structure.build(t.container_type, t.names(),
+                           [to_python(v, e) for v, e in zip(value, t)])
+  if isinstance(t, types.SequenceType):
+    n = int(value.length)
+    return [to_python(_tree(lambda x: x[i], value.data), t.element)
+            for i in range(n)]
+  return value_conversion.to_python(value, t)
+
+
+def _num_rows(value):
+  value = _first_leaf(value)
+  if isinstance(value, sequence_lib.Sequence):
+    return value.length.shape[0]
+  return value.shape[0]
+
+
+def _row(value, i):
+  if isinstance(value, sequence_lib.Sequence):
+    return sequence_lib.Sequence(value.element_type,
+                                 _tree(lambda x: x[i], value.data),
+                                 value.length[i])
+  if isinstance(value, tuple):
+    return tuple(_row(v, i) for v in value)
+  return value[i]
+
+
+def check_lowerable(comp) -> str | None:
+  """Why the vectorized backend cannot run `comp`, or None if it can."""
+  from federax.core import transformations
+  ft = comp.type_signature
+  if ft.parameter is not None and types.contains(ft.parameter,
+                                                 types.FunctionType):
+    return f'its parameter {ft.parameter} contains a function'
+  for s in _walk(ft.result):
+    if _is_clients(s) and not types.contains(
+        s.member, (types.TensorType, types.SequenceType)):
+      return (f'its result holds {s}, whose number of clients is not '
+              f'recorded in any array')
+  x64 = jax_support.jax().config.jax_enable_x64
+  for node in transformations.postorder(comp.building_block):
+    bad = _unlowerable_type(node.type_signature, x64)
+    if bad:
+      return f'{bad} in {node.compact_representation()[:80]}'
+  return None
+
+
+_WIDE = tuple(np.dtype(d) for d in (np.int64, np.uint64, np.float64,
+                                     np.complex128))
+
+
+def _walk(t):
+  yield t
+  for c in t.children():
+    yield from _walk(c)
+
+
+def _unlowerable_type(t, x64) -> str | None:
+  for s in _walk(t):
+    if isinstance(s, types.TensorType):
+      if s.dtype == dtypes_lib.STR:
+        return f'strings ({s})'
+      if not x64 and s.dtype in _WIDE:
+        return f'a 64-bit type ({s}) while JAX runs in 32 bits'
+  return None

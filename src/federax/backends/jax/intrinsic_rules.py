@@ -1,0 +1,174 @@
+"""How the vectorized backend lowers each intrinsic: a table keyed by uri.
+
+Each rule is `rule(evaluator, type_signature, arg)`. Per-client arguments
+are lazy `Clients` graphs; `federated_map` is `vmap`, aggregations fold
+the clients axis chunk by chunk, broadcasts are free.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from federax.backends.jax import aggregation as agg
+from federax.backends.jax import clients as clients_lib
+from federax.core import jax_support
+from federax.core import sequence as sequence_lib
+from federax.core import types
+
+
+def _member(sig):
+  return sig.result.member
+
+
+def _zeros(t):
+  return jax_support.zeros(t)
+
+
+def _tree_of_type(fn, t):
+  if isinstance(t, types.StructType):
+    return tuple(_tree_of_type(fn, e) for e in t)
+  return fn(t)
+
+
+def _map(ev, sig, arg):
+  fn, value = arg
+  return clients_lib.Map(fn, value)
+
+
+def _apply(ev, sig, arg):
+  fn, value = arg
+  return fn(ev.resolve(value))
+
+
+def _resolved(ev, sig, arg):
+  return ev.resolve(arg)
+
+
+def _eval_at_clients(ev, sig, fn):
+  return clients_lib.Eval(fn)
+
+
+def _eval_at_server(ev, sig, fn):
+  return fn()
+
+
+def _zip_at_clients(ev, sig, arg):
+  return clients_lib.Zip(arg)
+
+
+def _sum(ev, sig, value):
+  return ev.aggregate(agg.Sum(value, _zeros(_member(sig))))
+
+
+def _mean(ev, sig, value):
+  return ev.aggregate(agg.Mean(value, _zeros(_member(sig))))
+
+
+def _weighted_mean(ev, sig, arg):
+  return ev.aggregate(agg.WeightedMean(clients_lib.Zip(arg),
+                                       _zeros(_member(sig))))
+
+
+def _extreme(for_min):
+  op, reduce = (jnp.minimum, jnp.min) if for_min else (jnp.maximum, jnp.max)
+
+  def rule(ev, sig, value):
+    identities = _tree_of_type(
+        lambda t: jnp.full(t.shape, agg.identity_of(t.dtype, for_min),
+                           t.dtype), _member(sig))
+    return ev.aggregate(agg.Extreme(value, identities, op, reduce))
+  return rule
+
+
+def _aggregate(ev, sig, arg):
+  value, zero, accumulate, merge, report = arg
+  return ev.aggregate(agg.Fold(value, ev.resolve(zero), accumulate, merge,
+                               report))
+
+
+def _secure_sum(ev, sig, arg):
+  value, _ = arg
+  return _sum(ev, sig, value)
+
+
+class _ModularSum(agg.Sum):
+
+  def __init__(self, node, zeros, modulus):
+    super().__init__(node, zeros)
+    self.modulus = modulus
+
+  def finish(self, acc):
+    modulus = self.modulus
+    if isinstance(acc, tuple) and not isinstance(modulus, tuple):
+      modulus = jax.tree_util.tree_map(lambda _: self.modulus, acc)
+    return jax.tree_util.tree_map(
+        lambda s, m: jnp.mod(s, jnp.asarray(m, s.dtype)), acc, modulus)
+
+
+def _secure_modular_sum(ev, sig, arg):
+  value, modulus = arg
+  return ev.aggregate(_ModularSum(value, _zeros(_member(sig)),
+                                  ev.resolve(modulus)))
+
+
+def _select(ev, sig, arg):
+  keys, max_key, server_value, fn = arg
+  element_type = _member(sig).element
+  return clients_lib.Select(keys, ev.resolve(max_key),
+                            ev.resolve(server_value), fn, element_type)
+
+
+def _sequence_map(ev, sig, arg):
+  fn, seq = arg
+  return sequence_lib.Sequence(sig.result.element, jax.vmap(fn)(seq.data),
+                               seq.length)
+
+
+def _fold_sequence(seq, zero, op):
+  def step(carry, element):
+    i, acc = carry
+    new = op((acc, element))
+    acc = jax.tree_util.tree_map(lambda n, a: jnp.where(i < seq.length, n, a),
+                                 new, acc)
+    return (i + 1, acc), None
+
+  (_, acc), _ = jax.lax.scan(step, (jnp.int32(0), zero), seq.data)
+  return acc
+
+
+def _sequence_reduce(ev, sig, arg):
+  seq, zero, op = arg
+  return _fold_sequence(seq, ev.resolve(zero), op)
+
+
+def _sequence_sum(ev, sig, seq):
+  return _fold_sequence(seq, _zeros(sig.result), lambda pair: (
+      jax.tree_util.tree_map(jnp.add, pair[0], pair[1])))
+
+
+RULES = {
+    'federated_aggregate': _aggregate,
+    'federated_apply': _apply,
+    'federated_broadcast': _resolved,
+    'federated_eval_at_clients': _eval_at_clients,
+    'federated_eval_at_server': _eval_at_server,
+    'federated_map': _map,
+    'federated_map_all_equal': _apply,
+    'federated_mean': _mean,
+    'federated_weighted_mean': _weighted_mean,
+    'federated_min': _extreme(for_min=True),
+    'federated_max': _extreme(for_min=False),
+    'federated_sum': _sum,
+    'federated_secure_sum': _secure_sum,
+    'federated_secure_sum_bitwidth': _secure_sum,
+    'federated_secure_modular_sum': _secure_modular_sum,
+    'federated_select': _select,
+    'federated_value_at_clients': _resolved,
+    'federated_value_at_server': _resolved,
+    'federated_zip_at_clients': _zip_at_clients,
+    'federated_zip_at_server': _resolved,
+    'sequence_map': _sequence_map,
+    'sequence_reduce': _sequence_reduce,
+    'sequence_sum': _sequence_sum,
+}
