@@ -92,22 +92,28 @@ def make_data(num_clients, seed=0):
   return model, x, y
 
 
-def time_rounds(run, repeats):
+def first_round(run):
   start = time.perf_counter()
-  first_result = run()
-  first = time.perf_counter() - start
-  times = []
+  result = run()
+  return time.perf_counter() - start, result
+
+
+def steady_rounds(runs, repeats):
+  """Median seconds per call of each of `runs`, called in turn so that all
+  see the same machine conditions."""
+  times = [[] for _ in runs]
   for _ in range(repeats):
-    start = time.perf_counter()
-    run()
-    times.append(time.perf_counter() - start)
-  return first, statistics.median(times), first_result
+    for run, ts in zip(runs, times):
+      start = time.perf_counter()
+      run()
+      ts.append(time.perf_counter() - start)
+  return [statistics.median(ts) for ts in times]
 
 
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument('--clients', type=int, nargs='+', default=[10, 100, 1000])
-  parser.add_argument('--repeats', type=int, default=10)
+  parser.add_argument('--repeats', type=int, default=20)
   args = parser.parse_args()
   print(f'jax {jax.__version__} on {jax.devices()[0].platform}; '
         f'{DIM}->{CLASSES} softmax regression, {EXAMPLES} examples per client')
@@ -115,24 +121,42 @@ def main():
             f'{"steady s/round":>14s} {"first ratio":>11s} '
             f'{"steady ratio":>12s}')
   print(header)
+  # Warm up what every implementation shares (the JAX runtime, federax's
+  # backend modules), so that first rounds measure trace + compile + run.
+  jax.block_until_ready(jax.jit(lambda v: v + 1)(np.float32(1)))
+  with fx.backends.jax.jax_context():
+    fx.federated_computation(lambda v: fx.federated_sum(v),
+                             fx.type_at_clients(np.float32))([1.0])
   rows = []
   for n in args.clients:
     model, x, y = make_data(n)
     data = {'x': x, 'y': y}
-    hw = lambda: jax.device_get(hand_written_round(model, x, y))
-    hw_first, hw_steady, hw_result = time_rounds(hw, args.repeats)
-    impls = [('hand-written JAX', hw_first, hw_steady)]
-    with fx.backends.jax.jax_context():
-      fx_first, fx_steady, fx_result = time_rounds(
-          lambda: fed_avg_round(model, data), args.repeats)
+    jax_ctx = fx.backends.jax.create_jax_context()
+
+    def hand_written():
+      return jax.device_get(hand_written_round(model, x, y))
+
+    def federax_jax():
+      with fx.framework.install_context(jax_ctx):
+        return fed_avg_round(model, data)
+
+    hw_first, hw_result = first_round(hand_written)
+    fx_first, fx_result = first_round(federax_jax)
     np.testing.assert_allclose(fx_result['w'], hw_result['w'], rtol=1e-4,
                                atol=1e-6)
-    impls.append(('federax (jax backend)', fx_first, fx_steady))
+    hw_steady, fx_steady = steady_rounds([hand_written, federax_jax],
+                                         args.repeats)
+    impls = [('hand-written JAX', hw_first, hw_steady),
+             ('federax (jax backend)', fx_first, fx_steady)]
     if n <= 10:
       clients = [{'x': x[i], 'y': y[i]} for i in range(n)]
-      with fx.backends.interpreter.interpreter_context():
-        it_first, it_steady, _ = time_rounds(
-            lambda: fed_avg_round(model, clients), max(2, args.repeats // 5))
+
+      def federax_interpreter():
+        with fx.backends.interpreter.interpreter_context():
+          return fed_avg_round(model, clients)
+
+      it_first, _ = first_round(federax_interpreter)
+      it_steady, = steady_rounds([federax_interpreter], args.repeats)
       impls.append(('federax (interpreter)', it_first, it_steady))
     for name, first, steady in impls:
       row = (n, name, first, steady, first / hw_first, steady / hw_steady)

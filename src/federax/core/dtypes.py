@@ -48,6 +48,8 @@ def to_dtype(spec) -> np.dtype:
     >>> to_dtype('float32') == np.float32
     True
   """
+  if type(spec) in _NATIVE_DTYPE_CLASSES and spec in _ALLOWED_SET:
+    return spec  # Fast path: already a native, allowed dtype.
   if spec is None:  # np.dtype(None) would silently be float64.
     raise TypeError('dtype: expected a dtype (e.g. np.float32), got None.')
   if isinstance(spec, type) and spec in _PYTHON:
@@ -106,3 +108,7 @@ def python_repr(dtype: np.dtype) -> str:
   if dtype == np.bool_:
     return 'np.bool_'  # `np.bool` does not exist in numpy 1.x.
   return f'np.{dtype.name}'
+
+
+_ALLOWED_SET = frozenset(ALLOWED)
+_NATIVE_DTYPE_CLASSES = frozenset(type(d) for d in ALLOWED if d.isnative)

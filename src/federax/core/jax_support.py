@@ -25,14 +25,14 @@ def jax():
 
   def flatten(seq):
     if not seq.is_stacked:  # Ragged: each element is its own leaf.
-      return (tuple(seq.elements),), (seq.element_type, False)
-    return (seq.data, seq.length), (seq.element_type, True)
+      return (tuple(seq.elements),), (seq.element_type, None)
+    return (seq.data, seq.length), (seq.element_type, seq.full)
 
   def unflatten(aux, children):
-    element_type, stacked = aux
-    if not stacked:
+    element_type, full = aux
+    if full is None:
       return sequence.Sequence(element_type, elements=list(children[0]))
-    return sequence.Sequence(element_type, children[0], children[1])
+    return sequence.Sequence(element_type, children[0], children[1], full=full)
 
   jax_module.tree_util.register_pytree_node(sequence.Sequence, flatten,
                                             unflatten)

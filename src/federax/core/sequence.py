@@ -61,11 +61,12 @@ class Sequence:
   """
 
   def __init__(self, element_type: types.Type, data=None, length=None,
-               elements: list | None = None):
+               elements: list | None = None, full: bool = False):
     self.element_type = element_type
     self.data = data          # internal form, stacked, padded
     self.length = length      # int32 scalar (may be traced)
     self.elements = elements  # internal form, a list (ragged sequences)
+    self.full = full          # statically known: no padding, length = size
 
   @property
   def is_stacked(self) -> bool:
@@ -111,14 +112,14 @@ class Sequence:
           f'Sequence.reduce: reduce_func must return a value with the '
           f'structure of initial_state; got {jax.tree_util.tree_structure(out)}'
           f' for initial state {jax.tree_util.tree_structure(state)}.') from e
-    length = self.length
+    length, full = self.length, self.full
 
     def step(carry, element):
       i, acc = carry
       new = reduce_func(acc, self._to_python(element))
       acc = jax.tree_util.tree_map(
-          lambda n, a: jnp.where(i < length, jnp.asarray(n, a.dtype), a), new,
-          acc)
+          lambda n, a: jnp.asarray(n, a.dtype) if full else jnp.where(
+              i < length, jnp.asarray(n, a.dtype), a), new, acc)
       return (i + 1, acc), None
 
     (_, state), _ = jax.lax.scan(step, (jnp.int32(0), state), self.data)
@@ -147,7 +148,7 @@ class Sequence:
       return jax_support.python_to_internal(result, found[-1])
 
     data = jax.vmap(apply)(self.data)
-    return Sequence(found[-1], data, self.length)
+    return Sequence(found[-1], data, self.length, full=self.full)
 
   def sum(self) -> Any:
     """The sum of the elements, in order (zeros for an empty sequence)."""

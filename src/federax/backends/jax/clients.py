@@ -121,4 +121,4 @@ class Select(Clients):
 
     data = jax.vmap(jax.vmap(per_key))(safe)
     lengths = jnp.full((chunk.size,), keys.shape[1], jnp.int32)
-    return sequence_lib.Sequence(self.element_type, data, lengths)
+    return sequence_lib.Sequence(self.element_type, data, lengths, full=True)

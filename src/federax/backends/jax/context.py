@@ -13,7 +13,7 @@ from federax.core import value_conversion
 _LOG = logging.getLogger('federax')
 
 # Client inputs per chunk and device, when no chunk size is given.
-TARGET_CHUNK_BYTES = 128 * 2**20
+TARGET_CHUNK_BYTES = 512 * 2**20
 
 
 class JaxContext(context_stack.Context):
@@ -21,8 +21,8 @@ class JaxContext(context_stack.Context):
 
   CLIENTS-placed values carry a leading clients axis: `federated_map` is
   `vmap`, aggregations reduce that axis, broadcasts are free. Clients are
-  processed `chunk_size` at a time per device (chosen from the size of the
-  client inputs when None), so peak memory follows the chunk, not the
+  processed at most `chunk_size` at a time per device, in chunks of equal
+  size (chosen from the size of the client inputs when None), so peak memory follows the chunk, not the
   cohort; with several devices the clients axis is sharded across them.
   Computations or arguments it cannot lower (strings, function arguments,
   ragged shapes, 64-bit types while JAX runs in 32 bits) run on the
@@ -106,7 +106,8 @@ class JaxContext(context_stack.Context):
       per_client = sum(int(np.prod(np.shape(l))) * np.dtype(l.dtype).itemsize
                        for l in leaves) / max(n, 1)
       chunk = max(1, int(TARGET_CHUNK_BYTES // max(per_client, 1)))
-    chunk = min(chunk, m)
+    if m:  # Balance the chunks: ceil(m / chunk) chunks of equal size.
+      chunk = -(-m // -(-m // min(chunk, m)))
     mesh = None
     if d > 1:
       from jax.sharding import Mesh

@@ -10,6 +10,8 @@ of two, with lengths; per-client sequences share one padded length.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from federax.core import dtypes as dtypes_lib
@@ -152,7 +154,7 @@ def _stacked_clients(value, t, path, cardinality):
     length = _first_leaf(data).shape[1]
     n = _first_leaf(data).shape[0]
     return sequence_lib.Sequence(t.element, data,
-                                 np.full((n,), length, np.int32))
+                                 np.full((n,), length, np.int32), full=True)
   if not (hasattr(value, 'shape') and hasattr(value, 'dtype')):
     raise TypeError(f'{path}: expected {types.type_at_clients(t)} as a list '
                     f'with one value per client, or as an array with a '
@@ -169,6 +171,7 @@ def _stacked_clients(value, t, path, cardinality):
   return value
 
 
+@functools.lru_cache(maxsize=256)
 def _with_leading(t):
   """`t` with an unknown leading (sequence) dimension on every tensor."""
   if isinstance(t, types.StructType):

@@ -122,15 +122,15 @@ def _select(ev, sig, arg):
 def _sequence_map(ev, sig, arg):
   fn, seq = arg
   return sequence_lib.Sequence(sig.result.element, jax.vmap(fn)(seq.data),
-                               seq.length)
+                               seq.length, full=seq.full)
 
 
 def _fold_sequence(seq, zero, op):
   def step(carry, element):
     i, acc = carry
     new = op((acc, element))
-    acc = jax.tree_util.tree_map(lambda n, a: jnp.where(i < seq.length, n, a),
-                                 new, acc)
+    acc = new if seq.full else jax.tree_util.tree_map(
+        lambda n, a: jnp.where(i < seq.length, n, a), new, acc)
     return (i + 1, acc), None
 
   (_, acc), _ = jax.lax.scan(step, (jnp.int32(0), zero), seq.data)

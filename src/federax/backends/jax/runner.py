@@ -38,7 +38,8 @@ def client_leaves(value) -> list:
 def map_leaves(value, fn):
   if isinstance(value, sequence_lib.Sequence):
     return sequence_lib.Sequence(value.element_type,
-                                 map_leaves(value.data, fn), fn(value.length))
+                                 map_leaves(value.data, fn), fn(value.length),
+                                 full=value.full)
   if isinstance(value, tuple):
     return tuple(map_leaves(v, fn) for v in value)
   return fn(value)
