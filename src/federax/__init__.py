@@ -3,18 +3,20 @@
 `import federax as fx`; the names follow TensorFlow Federated's `tff.*`.
 """
 
+from federax.core.aggregation_intrinsics import (
+    federated_aggregate, federated_max, federated_mean, federated_min,
+    federated_secure_modular_sum, federated_secure_sum,
+    federated_secure_sum_bitwidth, federated_sum)
 from federax.core.computation import Computation, PolymorphicComputation
 from federax.core.federated_computation import federated_computation
 from federax.core.intrinsics import (
-    federated_aggregate, federated_apply, federated_broadcast, federated_eval,
-    federated_map, federated_max, federated_mean, federated_min,
-    federated_secure_modular_sum, federated_secure_sum,
-    federated_secure_sum_bitwidth, federated_select, federated_sum,
-    federated_value, federated_zip, sequence_map, sequence_reduce,
-    sequence_sum)
+    federated_apply, federated_broadcast, federated_eval, federated_map,
+    federated_select, federated_value, federated_zip)
 from federax.core.jax_computation import jax_computation
 from federax.core.placements import CLIENTS, SERVER, PlacementLiteral
 from federax.core.sequence import Sequence
+from federax.core.sequence_intrinsics import (sequence_map, sequence_reduce,
+                                              sequence_sum)
 from federax.core.structure import Struct
 from federax.core.type_conversions import infer_type, to_type
 from federax.core.types import (FederatedType, FunctionType, PlacementType,

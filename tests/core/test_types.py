@@ -651,7 +651,7 @@ def test_assignability(target, source, expected):
     target.check_assignable_from(source)
   else:
     with pytest.raises(TypeError,
-                       match=rf'arg: expected .*, got .*\.'):
+                       match=r'arg: expected .*, got .*\.'):
       target.check_assignable_from(source, 'arg')
 
 

@@ -24,7 +24,16 @@ from federax.core.placements import PlacementLiteral
 
 
 class Type:
-  """Base class of all federax types."""
+  """Base class of all federax types.
+
+  Example:
+    >>> import numpy as np, federax as fx
+    >>> t = fx.to_type((np.float32, [2]))
+    >>> isinstance(t, fx.Type), str(t)
+    (True, 'float32[2]')
+    >>> fx.TensorType(np.float32, [None]).is_assignable_from(t)
+    True
+  """
 
   __slots__ = ()
 
@@ -432,7 +441,14 @@ class FunctionType(Type):
 
 
 class PlacementType(Type):
-  """The type of placement literals (`CLIENTS`, `SERVER`): `placement`."""
+  """The type of placement literals (`CLIENTS`, `SERVER`): `placement`.
+
+  Example:
+    >>> import federax as fx
+    >>> t = fx.infer_type(fx.CLIENTS)
+    >>> str(t), t == fx.PlacementType()
+    ('placement', True)
+  """
 
   __slots__ = ()
 
