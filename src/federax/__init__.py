@@ -24,7 +24,9 @@ from federax.core.types import (FederatedType, FunctionType, PlacementType,
                                 type_at_clients, type_at_server)
 from federax.core.value import Value
 from federax import backends
+from federax import compiler
 from federax import framework
+from federax import templates
 
 backends.jax.set_jax_context()
 

@@ -28,7 +28,15 @@ def _tree(fn, *trees):
 
 
 class Aggregation:
-  """How client rows fold into a server value."""
+  """How client rows fold into a server value.
+
+  `combine(a, b)` merges two accumulators (of disjoint sets of clients);
+  `secure` names the secure-sum intrinsic it stands for, if any, with its
+  `bound` (bitwidth, max input or modulus).
+  """
+
+  secure: str | None = None
+  bound = None
 
   def __init__(self, node: clients_lib.Clients):
     self.node = node
@@ -37,6 +45,9 @@ class Aggregation:
     raise NotImplementedError
 
   def step(self, acc, rows, mask):
+    raise NotImplementedError
+
+  def combine(self, a, b):
     raise NotImplementedError
 
   def finish(self, acc):
@@ -56,6 +67,9 @@ class Sum(Aggregation):
     return _tree(lambda a, x: a + jnp.sum(_masked(x, mask, 0), 0, a.dtype),
                  acc, rows)
 
+  def combine(self, a, b):
+    return _tree(jnp.add, a, b)
+
 
 class Mean(Sum):
 
@@ -66,6 +80,9 @@ class Mean(Sum):
     total, count = acc
     return (super().step(total, rows, mask),
             count + jnp.sum(mask, dtype=jnp.int32))
+
+  def combine(self, a, b):
+    return _tree(jnp.add, a, b)
 
   def finish(self, acc):
     total, count = acc
@@ -92,6 +109,9 @@ class WeightedMean(Sum):
 
     return (_tree(leaf, total, values, weights), _tree(weight, weights))
 
+  def combine(self, a, b):
+    return _tree(jnp.add, a, b)
+
   def finish(self, acc):
     total, weights = acc
     return _tree(lambda s, w: (s / w).astype(s.dtype), total, weights)
@@ -110,6 +130,9 @@ class Extreme(Aggregation):
   def step(self, acc, rows, mask):
     return _tree(lambda a, x: self.op(a, self.reduce(_masked(x, mask, a), 0)),
                  acc, rows)
+
+  def combine(self, a, b):
+    return _tree(self.op, a, b)
 
 
 class Fold(Aggregation):
@@ -133,6 +156,9 @@ class Fold(Aggregation):
 
     partial, _ = jax.lax.scan(one, self.zero, (rows, mask))
     return self.merge((acc, partial))
+
+  def combine(self, a, b):
+    return self.merge((a, b))
 
   def finish(self, acc):
     return self.report(acc)

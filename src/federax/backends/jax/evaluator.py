@@ -88,12 +88,16 @@ class Evaluator:
     if isinstance(target, types.FederatedType):
       if (target.placement is placements.CLIENTS and not target.all_equal and
           source.all_equal):
-        return clients_lib.Broadcast(self.resolve(value))
+        return self.broadcast(self.resolve(value))
       return value
     if isinstance(target, types.StructType):
       return tuple(self.coerce(v, s, t) for v, s, t in zip(value, source,
                                                            target))
     return value
+
+  def broadcast(self, value) -> clients_lib.Clients:
+    """The per-client value of an all-equal (server-computed) `value`."""
+    return clients_lib.Broadcast(value)
 
   def _select(self, value, index):
     if isinstance(value, Pending):

@@ -87,21 +87,27 @@ def _aggregate(ev, sig, arg):
                                report))
 
 
-def _secure_sum(ev, sig, arg):
-  value, _ = arg
-  return _sum(ev, sig, value)
+def _secure_sum(kind):
+  def rule(ev, sig, arg):
+    value, bound = arg
+    aggregation = agg.Sum(value, _zeros(_member(sig)))
+    aggregation.secure, aggregation.bound = kind, ev.resolve(bound)
+    return ev.aggregate(aggregation)
+  return rule
 
 
 class _ModularSum(agg.Sum):
 
+  secure = 'federated_secure_modular_sum'
+
   def __init__(self, node, zeros, modulus):
     super().__init__(node, zeros)
-    self.modulus = modulus
+    self.bound = modulus
 
   def finish(self, acc):
-    modulus = self.modulus
+    modulus = self.bound
     if isinstance(acc, tuple) and not isinstance(modulus, tuple):
-      modulus = jax.tree_util.tree_map(lambda _: self.modulus, acc)
+      modulus = jax.tree_util.tree_map(lambda _: self.bound, acc)
     return jax.tree_util.tree_map(
         lambda s, m: jnp.mod(s, jnp.asarray(m, s.dtype)), acc, modulus)
 
@@ -160,8 +166,9 @@ RULES = {
     'federated_min': _extreme(for_min=True),
     'federated_max': _extreme(for_min=False),
     'federated_sum': _sum,
-    'federated_secure_sum': _secure_sum,
-    'federated_secure_sum_bitwidth': _secure_sum,
+    'federated_secure_sum': _secure_sum('federated_secure_sum'),
+    'federated_secure_sum_bitwidth': _secure_sum(
+        'federated_secure_sum_bitwidth'),
     'federated_secure_modular_sum': _secure_modular_sum,
     'federated_select': _select,
     'federated_value_at_clients': _resolved,
