@@ -56,6 +56,27 @@ class Function:
     return self.fn(*args)
 
 
+def coerce(value, source: types.Type, target: types.Type, expand):
+  """`value` of type `source` as a value of the assignable type `target`.
+
+  Only placements can differ in representation: where `target` wants a
+  value per client and `source` is all-equal, `expand(value)` makes one.
+  Every backend's evaluator uses this with its own `expand`.
+  """
+  if source == target:
+    return value
+  if isinstance(target, types.FederatedType):
+    # Members hold no federated values, so only the placement can differ.
+    if (target.placement is placements.CLIENTS and not target.all_equal and
+        source.all_equal):
+      return expand(value)
+    return value
+  if isinstance(target, types.StructType):
+    return tuple(coerce(v, s, t, expand) for v, s, t in zip(value, source,
+                                                           target))
+  return value
+
+
 class Evaluator:
   """Evaluates building blocks for a call with `cardinality` clients."""
 
@@ -94,18 +115,8 @@ class Evaluator:
 
   def coerce(self, value, source: types.Type, target: types.Type):
     """Expands all-equal CLIENTS values where `target` wants one per client."""
-    if source == target:
-      return value
-    if isinstance(target, types.FederatedType):
-      # Members hold no federated values, so only the placement can differ.
-      if (target.placement is placements.CLIENTS and not target.all_equal and
-          source.all_equal):
-        return [value] * self.cardinality
-      return value
-    if isinstance(target, types.StructType):
-      return tuple(self.coerce(v, s, t) for v, s, t in zip(value, source,
-                                                           target))
-    return value
+    return coerce(value, source, target,
+                  lambda member: [member] * self.cardinality)
 
   def _reference(self, comp, env):
     return env.lookup(comp.name)

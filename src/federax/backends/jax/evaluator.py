@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from federax.backends.interpreter import evaluator as interpreter_evaluator
 from federax.backends.interpreter.evaluator import Environment
 from federax.backends.jax import aggregation
 from federax.backends.jax import clients as clients_lib
 from federax.backends.jax import intrinsic_rules
 from federax.core import building_blocks as bb
-from federax.core import placements
 from federax.core import types
 
 
@@ -83,17 +83,8 @@ class Evaluator:
 
   def coerce(self, value, source: types.Type, target: types.Type):
     """All-equal values become per-client ones where `target` wants them."""
-    if source == target:
-      return value
-    if isinstance(target, types.FederatedType):
-      if (target.placement is placements.CLIENTS and not target.all_equal and
-          source.all_equal):
-        return self.broadcast(self.resolve(value))
-      return value
-    if isinstance(target, types.StructType):
-      return tuple(self.coerce(v, s, t) for v, s, t in zip(value, source,
-                                                           target))
-    return value
+    return interpreter_evaluator.coerce(
+        value, source, target, lambda v: self.broadcast(self.resolve(v)))
 
   def broadcast(self, value) -> clients_lib.Clients:
     """The per-client value of an all-equal (server-computed) `value`."""
