@@ -23,9 +23,11 @@ from federax.core.types import (FederatedType, FunctionType, PlacementType,
                                 SequenceType, StructType, TensorType, Type,
                                 type_at_clients, type_at_server)
 from federax.core.value import Value
+from federax.serialization import deserialize, load, save, serialize
 from federax import backends
 from federax import compiler
 from federax import framework
+from federax import serialization
 from federax import templates
 
 backends.jax.set_jax_context()

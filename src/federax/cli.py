@@ -1,0 +1,207 @@
+"""The `federax` command.
+
+`federax inspect TARGET` prints a computation's name, type signature and
+IR. TARGET is `path/to/file.py:NAME` (the file is run as a module and NAME
+looked up in it), `package.module:NAME` (imported as Python would from the
+current directory), or a file written by `fx.save`. `--normalized` prints
+the IR after the compiler pipeline (`federax.compiler.normalize`) too.
+
+Mistakes in TARGET (no such file or module, no such name, not a
+computation) print one line saying so and exit with status 2.
+
+Example:
+  >>> import contextlib, io
+  >>> out = io.StringIO()
+  >>> with contextlib.redirect_stderr(out):
+  ...   status = main(['inspect', 'no_such_file.py:f'])
+  >>> status
+  2
+  >>> print(out.getvalue().strip())
+  federax inspect: error: no such file: no_such_file.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import os
+import sys
+import types as pytypes
+
+
+class CommandError(Exception):
+  """A mistake in the command line: reported in one line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+  """Runs the command line `argv` (default `sys.argv[1:]`); the exit status.
+
+  Example:
+    >>> main(['inspect', 'federax.compiler:PASSES'])  # An error, on stderr.
+    2
+  """
+  parser = _parser()
+  args = parser.parse_args(argv)
+  try:
+    return args.run(args)
+  except CommandError as e:
+    print(f'federax {args.command}: error: {e}', file=sys.stderr)
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(
+      prog='federax', description='Tools for federax computations.')
+  commands = parser.add_subparsers(dest='command', required=True,
+                                   metavar='COMMAND')
+  inspect = commands.add_parser(
+      'inspect', help="print a computation's type signature and IR",
+      description="Print a computation's name, type signature and IR.")
+  inspect.add_argument(
+      'target', metavar='TARGET',
+      help='FILE.py:NAME, package.module:NAME, or a file saved with fx.save')
+  inspect.add_argument(
+      '--normalized', action='store_true',
+      help='also print the IR after the compiler pipeline '
+           '(federax.compiler.normalize)')
+  inspect.add_argument('--compact', action='store_true',
+                       help='print the IR on one line')
+  inspect.set_defaults(run=_inspect)
+  return parser
+
+
+def _inspect(args) -> int:
+  from federax import compiler
+  comp = load_target(args.target)
+  ir = _show(comp.building_block, args.compact)
+  lines = [f'name: {comp.name}',
+           f'parameters: {", ".join(comp.parameter_names) or "(none)"}',
+           f'type: {comp.type_signature}', 'ir:', ir]
+  if args.normalized:
+    normalized = compiler.normalize(comp)
+    lines += ['ir (normalized):', _show(normalized.building_block,
+                                        args.compact)]
+  print('\n'.join(lines))
+  return 0
+
+
+def _show(block, compact: bool) -> str:
+  return (block.compact_representation() if compact else
+          block.formatted_representation())
+
+
+def load_target(spec: str):
+  """The `fx.Computation` that TARGET names; `CommandError` if none.
+
+  Example:
+    >>> load_target('federax.compiler:normalize')
+    Traceback (most recent call last):
+    ...
+    federax.cli.CommandError: federax.compiler:normalize is not a federax computation (it is of type function). ...
+  """
+  import federax
+  if os.path.isfile(spec) and not spec.endswith('.py'):
+    return _load_saved(spec)
+  where, sep, name = spec.rpartition(':')
+  if not sep or not where or not name:
+    if spec.endswith('.py'):
+      raise CommandError(f'name the computation in the file: {spec}:NAME.')
+    raise CommandError(
+        f'expected FILE.py:NAME, package.module:NAME or a file saved with '
+        f'fx.save; got {spec!r}, which is none of these (no such file).')
+  if where.endswith('.py') or os.sep in where or '/' in where:
+    if not os.path.isfile(where):
+      raise CommandError(f'no such file: {where}')
+    if not where.endswith('.py'):
+      raise CommandError(
+          f'{where} is not a .py file; a file saved with fx.save holds one '
+          f'computation: give its path without ":{name}".')
+    module = _import_file(where)
+  else:
+    module = _import_module(where)
+  obj = module
+  for part in name.split('.'):
+    if not hasattr(obj, part):
+      raise CommandError(f'{where} has no attribute {name!r}.')
+    obj = getattr(obj, part)
+  if isinstance(obj, federax.PolymorphicComputation):
+    raise CommandError(
+        f'{spec} is a polymorphic computation (declared without parameter '
+        f'types), so it has no type signature; give its decorator the '
+        f'parameter types.')
+  if not isinstance(obj, federax.Computation):
+    raise CommandError(
+        f'{spec} is not a federax computation (it is of type '
+        f'{type(obj).__name__}). Name a function decorated with '
+        f'@fx.federated_computation or @fx.jax_computation.')
+  return obj
+
+
+def _load_saved(path: str):
+  import federax
+  if not hasattr(federax, 'load'):
+    raise CommandError(f'{path} is not a .py file, and this federax cannot '
+                       f'load saved computations (no federax.load).')
+  try:
+    return federax.load(path)
+  except (ValueError, OSError) as e:
+    raise CommandError(f'cannot load {path}: {e}') from None
+
+
+def _import_file(path: str) -> pytypes.ModuleType:
+  path = os.path.abspath(path)
+  module_name = os.path.splitext(os.path.basename(path))[0]
+  if module_name in sys.modules:
+    module_name = f'_federax_inspect_{module_name}'
+  spec = importlib.util.spec_from_file_location(module_name, path)
+  module = importlib.util.module_from_spec(spec)
+  # Registered while it runs, as `python path/to/file.py` would (dataclasses
+  # look their module up there); the file's directory is importable.
+  sys.modules[module_name] = module
+  with _on_path(os.path.dirname(path)):
+    try:
+      _run_user_code(lambda: spec.loader.exec_module(module), path)
+    except CommandError:
+      del sys.modules[module_name]
+      raise
+  return module
+
+
+def _import_module(name: str) -> pytypes.ModuleType:
+  def find():
+    try:
+      return importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+      return None
+
+  # Like `python -m`: modules in the current directory are importable.
+  with _on_path(os.getcwd()):
+    if _run_user_code(find, name) is None:
+      raise CommandError(f'no module named {name!r}.')
+    return _run_user_code(lambda: importlib.import_module(name), name)
+
+
+def _run_user_code(fn, what):
+  try:
+    return fn()
+  except SystemExit as e:
+    raise CommandError(f'importing {what} exited (status {e.code}).') from None
+  except Exception as e:  # The user's code failed: say where, briefly.
+    raise CommandError(f'importing {what} failed: {type(e).__name__}: '
+                       f'{e}') from None
+
+
+@contextlib.contextmanager
+def _on_path(directory: str):
+  sys.path.insert(0, directory)
+  try:
+    yield
+  finally:
+    with contextlib.suppress(ValueError):
+      sys.path.remove(directory)
+
+
+if __name__ == '__main__':
+  sys.exit(main())
