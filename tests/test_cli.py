@@ -26,6 +26,13 @@ EXAMPLE = textwrap.dedent('''
     def polymorphic(x):
       return x
 
+    @fx.federated_computation(fx.type_at_server(np.float32),
+                              fx.type_at_clients(np.float32))
+    def fits(s, x):
+      sent = fx.federated_broadcast(s)
+      return fx.federated_mean(fx.federated_map(fx.jax_computation(
+          lambda v, w: v * w, np.float32, np.float32), [x, sent]))
+
     not_a_computation = 42
     ''')
 
@@ -79,6 +86,17 @@ def test_inspect_normalized_and_compact(example, capsys):
       '_var5),_var7=comp#<lambda>(_var6) in _var7)),arg.x>),_var3='
       'federated_sum(_var2),_var4=federated_broadcast(arg.s) in '
       '<_var3,_var4>))']
+
+
+def test_inspect_forms(example, capsys):
+  status, out, _ = _inspect(capsys, f'{example}:fits', '--forms')
+  assert status == 0
+  assert 'map reduce form:\nprepare: (float32 -> <float32>)' in out
+  assert 'distribute aggregate form:\nserver_prepare: (float32@SERVER' in out
+  status, out, _ = _inspect(capsys, f'{example}:round_', '--forms')
+  assert status == 0
+  assert ('forms: the round does not fit them: a form needs a round '
+          'returning SERVER-placed values') in out
 
 
 def test_inspect_a_module(example, capsys, monkeypatch):

@@ -4,7 +4,8 @@
 IR. TARGET is `path/to/file.py:NAME` (the file is run as a module and NAME
 looked up in it), `package.module:NAME` (imported as Python would from the
 current directory), or a file written by `fx.save`. `--normalized` prints
-the IR after the compiler pipeline (`federax.compiler.normalize`) too.
+the IR after the compiler pipeline (`federax.compiler.normalize`) too, and
+`--forms` the round's `MapReduceForm` and `DistributeAggregateForm`.
 
 Mistakes in TARGET (no such file or module, no such name, not a
 computation) print one line saying so and exit with status 2.
@@ -68,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
            '(federax.compiler.normalize)')
   inspect.add_argument('--compact', action='store_true',
                        help='print the IR on one line')
+  inspect.add_argument(
+      '--forms', action='store_true',
+      help="also print the round's MapReduceForm and DistributeAggregateForm "
+           '(the pieces and their types), or why it does not fit them')
   inspect.set_defaults(run=_inspect)
   return parser
 
@@ -83,8 +88,21 @@ def _inspect(args) -> int:
     normalized = compiler.normalize(comp)
     lines += ['ir (normalized):', _show(normalized.building_block,
                                         args.compact)]
+  if args.forms:
+    lines += _forms(comp)
   print('\n'.join(lines))
   return 0
+
+
+def _forms(comp) -> list[str]:
+  from federax import compiler
+  try:
+    mrf = compiler.get_map_reduce_form_for_computation(comp)
+    daf = compiler.get_distribute_aggregate_form_for_computation(comp)
+  except TypeError as e:
+    return [f'forms: the round does not fit them: {e}']
+  return ['map reduce form:', mrf.summary(), 'distribute aggregate form:',
+          daf.summary()]
 
 
 def _show(block, compact: bool) -> str:
