@@ -9,34 +9,10 @@ import collections
 import re
 
 from federax.core import building_blocks as bb
+from federax.core import transformations
 from federax.core import types
 
 Node = bb.ComputationBuildingBlock
-
-
-def with_children(comp: Node, children: list[Node]) -> Node:
-  """`comp` with its children replaced (in `children()` order).
-
-  Returns `comp` itself when every child is unchanged, so that a pass that
-  changes nothing returns its input.
-  """
-  old = comp.children()
-  if len(old) == len(children) and all(
-      a is b for a, b in zip(old, children)):
-    return comp
-  if isinstance(comp, bb.Selection):
-    return bb.Selection(children[0], index=comp.index)
-  if isinstance(comp, bb.Struct):
-    return bb.Struct(list(zip((n for n, _ in comp.elements), children)),
-                     comp.type_signature.container_type)
-  if isinstance(comp, bb.Call):
-    return bb.Call(children[0], children[1] if len(children) > 1 else None)
-  if isinstance(comp, bb.Lambda):
-    return bb.Lambda(comp.parameter_name, comp.parameter_type, children[0])
-  if isinstance(comp, bb.Block):
-    names = [n for n, _ in comp.locals]
-    return bb.Block(list(zip(names, children[:-1])), children[-1])
-  return comp
 
 
 def block(local_symbols, result: Node) -> Node:
@@ -159,7 +135,7 @@ def substitute(comp: Node, mapping: dict[str, Node]) -> Node:
     inner = mapping
     if comp.parameter_name in mapping:
       inner = {k: v for k, v in mapping.items() if k != comp.parameter_name}
-    return with_children(comp, [substitute(comp.result, inner)])
+    return transformations.with_children(comp, [substitute(comp.result, inner)])
   if isinstance(comp, bb.Block):
     inner = mapping
     children = []
@@ -168,8 +144,8 @@ def substitute(comp: Node, mapping: dict[str, Node]) -> Node:
       if name in inner:
         inner = {k: v for k, v in inner.items() if k != name}
     children.append(substitute(comp.result, inner))
-    return with_children(comp, children)
-  return with_children(comp, [substitute(c, mapping)
+    return transformations.with_children(comp, children)
+  return transformations.with_children(comp, [substitute(c, mapping)
                               for c in comp.children()])
 
 

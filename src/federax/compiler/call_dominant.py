@@ -96,7 +96,7 @@ def _inline_function_values(comp):
 def _bind_calls(comp, names):
   """Binds every call to a local of the block of its enclosing lambda."""
   if isinstance(comp, bb.Lambda):
-    return _ir.with_children(comp, [_body(comp.result, names)])
+    return transformations.with_children(comp, [_body(comp.result, names)])
   return _body(comp, names)
 
 
@@ -109,7 +109,7 @@ def _body(comp, names):
 def _atom(node, local_symbols, names):
   """`node` without calls; each call it held is appended as a local."""
   if isinstance(node, bb.Lambda):
-    return _ir.with_children(node, [_body(node.result, names)])
+    return transformations.with_children(node, [_body(node.result, names)])
   if isinstance(node, bb.Block):
     for name, value in node.locals:
       local_symbols.append((name, _bound(value, local_symbols, names)))
@@ -120,13 +120,13 @@ def _atom(node, local_symbols, names):
     local_symbols.append((name, value))
     return bb.Reference(name, node.type_signature)
   children = [_atom(c, local_symbols, names) for c in node.children()]
-  return fold_selection(_ir.with_children(node, children))
+  return fold_selection(transformations.with_children(node, children))
 
 
 def _bound(value, local_symbols, names):
   """The value of a local: a call with call-free operands, or an atom."""
   if isinstance(value, bb.Call):
-    return _ir.with_children(value, [_atom(c, local_symbols, names)
+    return transformations.with_children(value, [_atom(c, local_symbols, names)
                                      for c in value.children()])
   return _atom(value, local_symbols, names)
 

@@ -78,13 +78,13 @@ def _hoist(node):
     inner, result = _hoist(node.result)
     return local_symbols + inner, result
   if isinstance(node, bb.Lambda):
-    return [], _ir.with_children(node, [_flatten(node.result)])
+    return [], transformations.with_children(node, [_flatten(node.result)])
   local_symbols, children = [], []
   for c in node.children():
     inner, c = _hoist(c)
     local_symbols += inner
     children.append(c)
-  return local_symbols, _ir.with_children(node, children)
+  return local_symbols, transformations.with_children(node, children)
 
 
 def _is_trivial(value) -> bool:

@@ -48,11 +48,11 @@ def uniquify_names(comp: _ir.Node) -> _ir.Node:
                                                         node.type_signature)
     if isinstance(node, bb.Lambda):
       if node.parameter_name is None:
-        return _ir.with_children(node, [visit(node.result, env)])
+        return transformations.with_children(node, [visit(node.result, env)])
       new = bind(node.parameter_name)
       result = visit(node.result, {**env, node.parameter_name: new})
       if new == node.parameter_name:
-        return _ir.with_children(node, [result])
+        return transformations.with_children(node, [result])
       return bb.Lambda(new, node.parameter_type, result)
     if isinstance(node, bb.Block):
       local_symbols = []
@@ -67,7 +67,7 @@ def uniquify_names(comp: _ir.Node) -> _ir.Node:
       if not changed and result is node.result:
         return node
       return bb.Block(local_symbols, result)
-    return _ir.with_children(node, [visit(c, env) for c in node.children()])
+    return transformations.with_children(node, [visit(c, env) for c in node.children()])
 
   return visit(comp, {})
 

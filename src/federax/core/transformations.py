@@ -15,8 +15,15 @@ from federax.core import building_blocks as bb
 Node = bb.ComputationBuildingBlock
 
 
-def _rebuild(comp: Node, children: list[Node]) -> Node:
-  """`comp` with its children replaced (in `children()` order)."""
+def with_children(comp: Node, children: list[Node]) -> Node:
+  """`comp` with its children replaced (in `children()` order).
+
+  Returns `comp` itself when every child is unchanged, so that a rewrite
+  that changes nothing returns its input.
+  """
+  old = comp.children()
+  if len(old) == len(children) and all(a is b for a, b in zip(old, children)):
+    return comp
   if isinstance(comp, bb.Selection):
     return bb.Selection(children[0], index=comp.index)
   if isinstance(comp, bb.Struct):
@@ -45,9 +52,7 @@ def transform_postorder(comp: Node, fn: Callable[[Node], Node]) -> Node:
     '<2,2>'
   """
   children = [transform_postorder(c, fn) for c in comp.children()]
-  if any(new is not old for new, old in zip(children, comp.children())):
-    comp = _rebuild(comp, children)
-  return fn(comp)
+  return fn(with_children(comp, children))
 
 
 def postorder(comp: Node) -> Iterator[Node]:
