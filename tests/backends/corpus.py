@@ -663,3 +663,29 @@ def fedavg_round(model, data):
 
 NAMES = [p.name for p in PROGRAMS]
 assert len(set(NAMES)) == len(NAMES), NAMES
+
+
+def assert_same(want, got, path='result', rtol=1e-6):
+  """`got` equals `want`: same containers and leaf types, close floats."""
+  assert type(got) is type(want), (
+      f'{path}: expected a {type(want).__name__}, got a {type(got).__name__}')
+  if isinstance(want, (list, tuple)) and not isinstance(want, str):
+    assert len(got) == len(want), f'{path}: length {len(got)} != {len(want)}'
+    if hasattr(want, '_fields'):
+      assert got._fields == want._fields, path
+    for k, (w, g) in enumerate(zip(want, got)):
+      assert_same(w, g, f'{path}[{k}]', rtol)
+  elif isinstance(want, dict):
+    assert list(got) == list(want), f'{path}: keys {list(got)} != {list(want)}'
+    for k in want:
+      assert_same(want[k], got[k], f'{path}[{k!r}]', rtol)
+  elif isinstance(want, (np.ndarray, np.generic)):
+    assert got.dtype == want.dtype, f'{path}: dtype {got.dtype} != {want.dtype}'
+    assert got.shape == want.shape, f'{path}: shape {got.shape} != {want.shape}'
+    if np.issubdtype(want.dtype, np.inexact):
+      np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-6,
+                                 err_msg=path)
+    else:
+      np.testing.assert_array_equal(got, want, err_msg=path)
+  else:
+    assert got == want, f'{path}: {got!r} != {want!r}'

@@ -21,6 +21,7 @@ from federax.core import structure
 from federax.core import types
 
 import corpus
+from corpus import assert_same
 
 CHUNKS = (None, 1, 3)
 C, S = fx.CLIENTS, fx.SERVER
@@ -72,32 +73,6 @@ CASES = list(_cases())
 def expected(name, i):
   program = next(p for p in corpus.PROGRAMS if p.name == name)
   return run_on(INTERPRETER, program.comp, program.args[i])
-
-
-def assert_same(want, got, path='result'):
-  """`got` equals `want`: same containers and leaf types, close floats."""
-  assert type(got) is type(want), (
-      f'{path}: expected a {type(want).__name__}, got a {type(got).__name__}')
-  if isinstance(want, (list, tuple)) and not isinstance(want, str):
-    assert len(got) == len(want), f'{path}: length {len(got)} != {len(want)}'
-    if hasattr(want, '_fields'):
-      assert got._fields == want._fields, path
-    for k, (w, g) in enumerate(zip(want, got)):
-      assert_same(w, g, f'{path}[{k}]')
-  elif isinstance(want, dict):
-    assert list(got) == list(want), f'{path}: keys {list(got)} != {list(want)}'
-    for k in want:
-      assert_same(want[k], got[k], f'{path}[{k!r}]')
-  elif isinstance(want, (np.ndarray, np.generic)):
-    assert got.dtype == want.dtype, f'{path}: dtype {got.dtype} != {want.dtype}'
-    assert got.shape == want.shape, f'{path}: shape {got.shape} != {want.shape}'
-    if np.issubdtype(want.dtype, np.inexact):
-      np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6,
-                                 err_msg=path)
-    else:
-      np.testing.assert_array_equal(got, want, err_msg=path)
-  else:
-    assert got == want, f'{path}: {got!r} != {want!r}'
 
 
 def test_the_corpus_uses_every_intrinsic():
