@@ -159,7 +159,6 @@ def test_usage_errors_exit_2(capsys):
   assert 'usage: federax' in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not hasattr(fx, 'save'), reason='no fx.save')
 def test_inspect_a_saved_computation(example, capsys, tmp_path):
   import numpy as np
 

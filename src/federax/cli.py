@@ -159,9 +159,6 @@ def load_target(spec: str):
 
 def _load_saved(path: str):
   import federax
-  if not hasattr(federax, 'load'):
-    raise CommandError(f'{path} is not a .py file, and this federax cannot '
-                       f'load saved computations (no federax.load).')
   try:
     return federax.load(path)
   except (ValueError, OSError) as e:

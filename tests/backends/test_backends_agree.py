@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import federax as fx
-from federax.core import placements
+from federax.backends.jax.ingest import is_clients
 from federax.core import structure
 from federax.core import types
 
@@ -35,11 +35,6 @@ JAX = {chunk: fx.backends.jax.create_jax_context(chunk_size=chunk)
        for chunk in CHUNKS}
 
 
-def _is_clients(t):
-  return (isinstance(t, types.FederatedType) and
-          t.placement is placements.CLIENTS and not t.all_equal)
-
-
 def parameter_types(comp) -> list:
   t = comp.type_signature.parameter
   if t is None:
@@ -54,7 +49,7 @@ def run_on(ctx, comp, args):
 
 def num_clients(program, args) -> int:
   return max([len(a) for a, t in zip(args, parameter_types(program.comp))
-              if _is_clients(t)], default=0)
+              if is_clients(t)], default=0)
 
 
 def _cases():
@@ -92,7 +87,7 @@ def test_the_corpus_has_zero_one_and_uneven_numbers_of_clients():
   for p in corpus.PROGRAMS:
     for args in p.args:
       for a, t in zip(args, parameter_types(p.comp)):
-        if _is_clients(t):
+        if is_clients(t):
           counts.add(len(a))
   assert {0, 1, 5} <= counts
 
@@ -137,7 +132,7 @@ def stacked_args(program, args):
   """`args` with every stackable CLIENTS argument stacked, and how many."""
   out, count = [], 0
   for a, t in zip(args, parameter_types(program.comp)):
-    if _is_clients(t):
+    if is_clients(t):
       try:
         a = _stack(a, t.member)
         count += 1

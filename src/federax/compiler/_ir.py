@@ -96,18 +96,6 @@ class NameGenerator:
     return name
 
 
-def reference_counts(comp: Node) -> collections.Counter:
-  """How many `Reference` nodes name each name (bound or free) in `comp`."""
-  counts = collections.Counter()
-  stack = [comp]
-  while stack:
-    node = stack.pop()
-    if isinstance(node, bb.Reference):
-      counts[node.name] += 1
-    stack.extend(node.children())
-  return counts
-
-
 def reference_types(comp: Node) -> dict[str, list]:
   """The types of the `Reference` nodes of each name in `comp`."""
   out = collections.defaultdict(list)
@@ -118,6 +106,12 @@ def reference_types(comp: Node) -> dict[str, list]:
       out[node.name].append(node.type_signature)
     stack.extend(node.children())
   return out
+
+
+def reference_counts(comp: Node) -> collections.Counter:
+  """How many `Reference` nodes name each name (bound or free) in `comp`."""
+  return collections.Counter(
+      {name: len(ts) for name, ts in reference_types(comp).items()})
 
 
 def substitute(comp: Node, mapping: dict[str, Node]) -> Node:
@@ -160,7 +154,3 @@ def is_selection_of_reference(comp: Node) -> bool:
   while isinstance(comp, bb.Selection):
     comp = comp.source
   return isinstance(comp, bb.Reference)
-
-
-def is_call_of(comp: Node, kinds) -> bool:
-  return isinstance(comp, bb.Call) and isinstance(comp.function, kinds)

@@ -118,13 +118,12 @@ def _inline_locals(node):
     return fold_selection(node)
   if not isinstance(node, bb.Block):
     return node
-  counts = _ir.reference_counts(node)
   ref_types = _ir.reference_types(node)
   mapping = {}
   kept = []
   for name, value in node.locals:
     value = fold_selection(_ir.substitute(value, mapping))
-    uses = counts[name]
+    uses = len(ref_types[name])
     if uses and all(_ir.identical_types(t, value.type_signature)
                     for t in ref_types[name]) and (
                         _is_trivial(value) or (uses == 1 and

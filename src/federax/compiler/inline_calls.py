@@ -110,12 +110,12 @@ def coerce(value: _ir.Node, target: types.Type,
     v = names.fresh()
     identity = bb.Lambda(v, member, bb.Reference(v, member))
     if target.placement is placements.SERVER:
-      uri, data = 'federated_apply', target
+      uri = 'federated_apply'
     elif target.all_equal:
-      uri, data = 'federated_map_all_equal', target
+      uri = 'federated_map_all_equal'
     else:
-      uri, data = 'federated_map', target
+      uri = 'federated_map'
     intrinsic = bb.Intrinsic(uri, types.FunctionType(
-        types.StructType([identity.type_signature, data]), target))
+        types.StructType([identity.type_signature, target]), target))
     return bb.Call(intrinsic, bb.Struct([identity, value]))
   return None

@@ -127,7 +127,9 @@ class PolymorphicComputation:
             f'it to each member of the placed value {parameter_type} with '
             f'fx.federated_map({self._name}, value).') from e
       raise
-    return computation(*args, **kwargs)
+    # `arg` is already packed (and holds no tracer): packing it again for
+    # `computation`, whose parameter type is `infer_type(arg)`, gives `arg`.
+    return context_stack.current().invoke(computation, arg)
 
 
 def _container_key(t):
@@ -194,7 +196,7 @@ def pack_arguments(name: str, parameter_names: list[str],
                         f'its parameter is {parameter_names[0]!r}.')
       return value
     return args[0]
-  if len(args) == 1 and not kwargs and n > 1 and _unpackable(args[0], n):
+  if len(args) == 1 and not kwargs and _unpackable(args[0], n):
     if isinstance(args[0], dict) and set(args[0]) == set(parameter_names):
       # A mapping of parameter names: by name, whatever its key order.
       kwargs, args = args[0], ()

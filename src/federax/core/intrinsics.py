@@ -208,8 +208,7 @@ def _zip(value, op, arg) -> Value:
       if not isinstance(e, Value) and structure.is_container(e):
         e = _zip(e, op, arg)
       zipped.append((n, as_value(e, op, arg).comp))
-    container = None if isinstance(value, structure.Struct) else type(value)
-    value = Value(bb.Struct(zipped, container))
+    value = Value(bb.Struct(zipped, structure.container_of(value)))
   v = as_value(value, op, arg)
   t = v.type_signature
   if not isinstance(t, StructType) or not len(t):

@@ -66,14 +66,10 @@ def python_to_internal(value, t: types.Type, path: str = 'result'):
     if len(elements) != len(t):
       raise TypeError(f'{path}: expected {t} with {len(t)} elements, got '
                       f'{len(elements)}.')
-    out = []
-    for i, ((vname, v), (tname, e)) in enumerate(zip(elements, t.elements)):
-      if vname is not None and tname is not None and vname != tname:
-        raise TypeError(f'{path}: expected element {i} named {tname!r} of '
-                        f'{t}, got one named {vname!r}.')
-      out.append(python_to_internal(
-          v, e, f'{path}.{tname}' if tname else f'{path}[{i}]'))
-    return tuple(out)
+    # Lazily: each element is converted before the next one's name is checked.
+    return tuple(python_to_internal(v, e, label)
+                 for label, v, e in value_conversion.labelled_elements(
+                     elements, t, path))
   if isinstance(t, types.SequenceType):
     from federax.core import sequence
     if not isinstance(value, sequence.Sequence):
@@ -102,10 +98,9 @@ def type_of_output(value) -> types.Type:
   if isinstance(value, (bool, int, float, complex)):
     return types.TensorType(jnp().asarray(value).dtype, ())
   if structure.is_container(value):
-    container = None if isinstance(value, structure.Struct) else type(value)
     return types.StructType(
         [(n, type_of_output(v)) for n, v in structure.elements_of(value)],
-        container)
+        structure.container_of(value))
   raise TypeError(f'A jax_computation returned {type(value).__name__}, which '
                   f'is not an array, a struct of arrays or a Sequence.')
 

@@ -177,6 +177,11 @@ def elements_of(value) -> list[tuple[str | None, Any]]:
   raise TypeError(f'{type(value).__name__} is not a struct container.')
 
 
+def container_of(value):
+  """The container type to rebuild `value` with (`None` for a `Struct`)."""
+  return None if isinstance(value, Struct) else type(value)
+
+
 def build(container_type, names, values):
   """Rebuilds a container of `container_type` from element names and values.
 

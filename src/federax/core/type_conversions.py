@@ -63,9 +63,9 @@ def to_type(spec) -> types.Type | None:
       and any(_is_name_spec_pair(e) for e in spec)):
     return types.StructType(spec)
   if structure.is_container(spec):
-    elements = structure.elements_of(spec)
-    container = None if isinstance(spec, structure.Struct) else type(spec)
-    return types.StructType([(n, to_type(v)) for n, v in elements], container)
+    return types.StructType(
+        [(n, to_type(v)) for n, v in structure.elements_of(spec)],
+        structure.container_of(spec))
   if isinstance(spec, type) and (dataclasses.is_dataclass(spec) or
                                  structure.is_attrs(spec) or
                                  structure.is_named_tuple(spec)):
@@ -117,12 +117,10 @@ def infer_type(value) -> types.Type | None:
     return types.TensorType(dtypes_lib.STR)
   if hasattr(value, 'dtype') and hasattr(value, 'shape'):
     return types.TensorType(value.dtype, tuple(value.shape))
-  if isinstance(value, structure.Struct):
-    return types.StructType([(n, infer_type(v)) for n, v in value.items()])
   if structure.is_container(value):
     return types.StructType(
         [(n, infer_type(v)) for n, v in structure.elements_of(value)],
-        type(value))
+        structure.container_of(value))
   raise TypeError(
       f'infer_type: cannot infer a federax type for {value!r} of Python type '
       f'{type(value).__name__}. Pass numbers, strings, numpy/JAX arrays, or '

@@ -175,8 +175,7 @@ def to_value(obj, type_hint: types.Type | None = None) -> Value:
         elements):
       hints = list(type_hint)
     values = [(n, to_value(v, h).comp) for (n, v), h in zip(elements, hints)]
-    container = None if isinstance(obj, structure.Struct) else type(obj)
-    return Value(bb.Struct(values, container))
+    return Value(bb.Struct(values, structure.container_of(obj)))
   try:
     t = type_conversions.infer_type(obj)
   except (TypeError, ValueError) as e:

@@ -28,20 +28,23 @@ class Cardinality:
   """Collects the number of clients implied by CLIENTS-placed arguments."""
 
   def __init__(self):
-    self.seen: dict[str, int] = {}
+    # The first argument observed; every later one must agree with it.
+    self._first: tuple[str, int] | None = None
 
   def observe(self, path: str, n: int):
-    for other, m in self.seen.items():
-      if m != n:
-        raise ValueError(
-            f'conflicting cardinalities: {other} has {m} clients but {path} '
-            f'has {n}. Every CLIENTS-placed argument of one call must have one '
-            f'entry per client.')
-    self.seen[path] = n
+    if self._first is None:
+      self._first = (path, n)
+      return
+    other, m = self._first
+    if m != n:
+      raise ValueError(
+          f'conflicting cardinalities: {other} has {m} clients but {path} '
+          f'has {n}. Every CLIENTS-placed argument of one call must have one '
+          f'entry per client.')
 
   @property
   def value(self) -> int | None:
-    return next(iter(self.seen.values()), None)
+    return None if self._first is None else self._first[1]
 
 
 def _actual(value) -> str:
@@ -155,13 +158,18 @@ def struct_items(value, t: types.StructType, path: str) -> list:
   if len(elements) != len(t):
     raise TypeError(f'{path}: expected {t} with {len(t)} elements, got '
                     f'{len(elements)} elements ({_actual(value)}).')
-  items = []
+  return list(labelled_elements(elements, t, path))
+
+
+def labelled_elements(elements: list, t: types.StructType, path: str):
+  """Yields `(path label, element value, element type)` for each of
+  `elements`, `(name, value)` pairs as many as `t` has, checking each name
+  as it goes."""
   for i, ((vname, v), (tname, et)) in enumerate(zip(elements, t.elements)):
     if vname is not None and tname is not None and vname != tname:
       raise TypeError(f'{path}: expected element {i} named {tname!r} of '
                       f'{t}, got one named {vname!r}.')
-    items.append((f'{path}.{tname}' if tname else f'{path}[{i}]', v, et))
-  return items
+    yield (f'{path}.{tname}' if tname else f'{path}[{i}]', v, et)
 
 
 def to_internal(value, t: types.Type, path: str = 'argument',
@@ -271,9 +279,9 @@ def _stacked_length(value, element: types.Type) -> int | None:
 def _index(value, i):
   if structure.is_container(value):
     elements = structure.elements_of(value)
-    return structure.build(
-        None if isinstance(value, structure.Struct) else type(value),
-        [n for n, _ in elements], [_index(v, i) for _, v in elements])
+    return structure.build(structure.container_of(value),
+                           [n for n, _ in elements],
+                           [_index(v, i) for _, v in elements])
   return value[i]
 
 

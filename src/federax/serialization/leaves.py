@@ -111,8 +111,12 @@ def specs(t: types.Type, dims: SymbolicDims) -> list:
   return out
 
 
-def flatten(value, t: types.Type, what: str) -> list:
-  """The leaves of an internal value of type `t`, in convention order."""
+def flatten(value, t: types.Type, what: str,
+            fulls: list[bool] | None = None) -> list:
+  """The leaves of an internal value of type `t`, in convention order.
+
+  `fulls`, if given, receives `Sequence.full` of each sequence in order.
+  """
   out = []
 
   def visit(v, t):
@@ -136,6 +140,8 @@ def flatten(value, t: types.Type, what: str) -> list:
             f'size (with a mask) instead of making it smaller.')
       visit(v.data, t.element)
       out.append(v.length)
+      if fulls is not None:
+        fulls.append(bool(v.full))
     else:
       raise TypeError(f'{what}: {t} cannot be passed to a JAX computation')
 
@@ -169,15 +175,6 @@ def flatten_result(value, t: types.Type, what: str):
   """Leaves of a traced result, and `Sequence.full` of each sequence."""
   jnp = jax_support.jnp()
   fulls = []
-
-  def record(v, t):
-    if isinstance(t, types.SequenceType):
-      fulls.append(bool(v.full))
-    elif isinstance(t, types.StructType):
-      for x, e in zip(v, t):
-        record(x, e)
-
-  out = flatten(value, t, what)
-  record(value, t)
+  out = flatten(value, t, what, fulls)
   return [jnp.asarray(x, dtype) for x, (dtype, _) in zip(out, leaf_types(t))
          ], fulls

@@ -99,7 +99,7 @@ class TypeEncoder:
 
   def encode(self, t: types.Type) -> int:
     hit = self._by_id.get(id(t))
-    if hit is not None and hit[1] is t:
+    if hit is not None:
       return hit[0]
     key, message = self._entry(t)
     index = self._by_key.get(key)
@@ -154,11 +154,12 @@ def decode_types(table) -> list[types.Type]:
     if not 0 <= index < position:
       raise ValueError(f'types[{position}]: {what} refers to types[{index}], '
                        f'which is not an earlier entry')
-    return decoded[index], sizes[index]
+    children.append(index)
+    return decoded[index]
 
   for position, message in enumerate(table):
     kind = message.WhichOneof('kind')
-    size = 1
+    children: list[int] = []
     try:
       if kind == 'tensor':
         m = message.tensor
@@ -171,40 +172,34 @@ def decode_types(table) -> list[types.Type]:
         t = types.TensorType(enum_to_dtype(m.dtype), shape)
       elif kind == 'struct':
         m = message.struct
-        elements = []
-        for e in m.elements:
-          element, element_size = ref(e.type, 'an element', position)
-          elements.append((e.name or None, element))
-          size += element_size
+        elements = [(e.name or None, ref(e.type, 'an element', position))
+                    for e in m.elements]
         container = container_from_proto(m.container)
         if container in (dict, collections.OrderedDict) and any(
             n is None for n, _ in elements):
           raise ValueError('a dict struct has an unnamed element')
         t = types.StructType(elements, container)
       elif kind == 'sequence':
-        element, size_e = ref(message.sequence.element, 'the element',
-                              position)
-        t, size = types.SequenceType(element), size + size_e
+        t = types.SequenceType(ref(message.sequence.element, 'the element',
+                                   position))
       elif kind == 'function':
         m = message.function
-        parameter = None
-        if m.HasField('parameter'):
-          parameter, size_p = ref(m.parameter, 'the parameter', position)
-          size += size_p
-        result, size_r = ref(m.result, 'the result', position)
-        t, size = types.FunctionType(parameter, result), size + size_r
+        parameter = (ref(m.parameter, 'the parameter', position)
+                     if m.HasField('parameter') else None)
+        t = types.FunctionType(parameter,
+                               ref(m.result, 'the result', position))
       elif kind == 'federated':
         m = message.federated
-        member, size_m = ref(m.member, 'the member', position)
-        t = types.FederatedType(member, placements.from_uri(m.placement),
+        t = types.FederatedType(ref(m.member, 'the member', position),
+                                placements.from_uri(m.placement),
                                 m.all_equal)
-        size += size_m
       elif kind == 'placement':
         t = types.PlacementType()
       else:
         raise ValueError('the entry has no kind')
     except (TypeError, ValueError) as e:
       raise ValueError(f'types[{position}] ({kind}): {e}') from e
+    size = 1 + sum(sizes[c] for c in children)
     if size > MAX_EXPANDED_SIZE:
       raise ValueError(f'types[{position}] expands to more than '
                        f'{MAX_EXPANDED_SIZE} nested types')

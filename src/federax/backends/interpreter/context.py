@@ -7,6 +7,12 @@ from federax.core import value_conversion
 from federax.backends.interpreter.evaluator import Evaluator
 
 
+def argument_path(computation) -> str:
+  """How errors name a call's argument: its parameter's name if it has one."""
+  names = computation.parameter_names
+  return names[0] if len(names) == 1 else f'{computation.name} argument'
+
+
 class InterpreterContext(context_stack.Context):
   """Runs computations with the reference interpreter.
 
@@ -26,10 +32,8 @@ class InterpreterContext(context_stack.Context):
     cardinality = value_conversion.Cardinality()
     internal = None
     if ft.parameter is not None:
-      names = computation.parameter_names
-      path = names[0] if len(names) == 1 else f'{computation.name} argument'
-      internal = value_conversion.to_internal(arg, ft.parameter, path,
-                                              cardinality)
+      internal = value_conversion.to_internal(
+          arg, ft.parameter, argument_path(computation), cardinality)
     n = cardinality.value
     evaluator = Evaluator(self.default_num_clients if n is None else n)
     fn = evaluator.evaluate(computation.building_block)

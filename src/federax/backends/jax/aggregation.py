@@ -81,9 +81,6 @@ class Mean(Sum):
     return (super().step(total, rows, mask),
             count + jnp.sum(mask, dtype=jnp.int32))
 
-  def combine(self, a, b):
-    return _tree(jnp.add, a, b)
-
   def finish(self, acc):
     total, count = acc
     return _tree(lambda s: (s / count.astype(s.dtype)).astype(s.dtype), total)
@@ -99,7 +96,7 @@ class WeightedMean(Sum):
     total, weights = acc
     values, w = rows
 
-    def leaf(a, x, wa):
+    def leaf(a, x):
       wx = w.astype(x.dtype).reshape(w.shape + (1,) * (x.ndim - 1))
       x = _masked(x, mask, 0)
       return a + jnp.sum(x * _masked(wx, mask, 0), 0, a.dtype)
@@ -107,10 +104,7 @@ class WeightedMean(Sum):
     def weight(wa):
       return wa + jnp.sum(_masked(w.astype(wa.dtype), mask, 0), dtype=wa.dtype)
 
-    return (_tree(leaf, total, values, weights), _tree(weight, weights))
-
-  def combine(self, a, b):
-    return _tree(jnp.add, a, b)
+    return (_tree(leaf, total, values), _tree(weight, weights))
 
   def finish(self, acc):
     total, weights = acc
@@ -206,12 +200,12 @@ def _slice_chunk(plan: Plan, inputs, i):
 
   rows = plan.constrain(_tree(cut, inputs))
   if plan.exact:  # A constant mask: XLA drops the masking altogether.
-    return rows, jnp.ones((plan.devices * c,), bool), start
+    return rows, jnp.ones((plan.devices * c,), bool)
   local = start + jnp.arange(c)
   device = jnp.arange(plan.devices)[:, None]
   mask = (local[None, :] >= first_new) & (device * m + local[None, :] <
                                           plan.num_clients)
-  return rows, mask.reshape(-1), start
+  return rows, mask.reshape(-1)
 
 
 def run_pass(plan: Plan, inputs, aggregations, outputs):
@@ -224,7 +218,7 @@ def run_pass(plan: Plan, inputs, aggregations, outputs):
   messages = []
 
   def body(accs, i):
-    rows, mask, _ = _slice_chunk(plan, inputs, i)
+    rows, mask = _slice_chunk(plan, inputs, i)
     chunk = clients_lib.Chunk(rows, mask, plan.devices * plan.chunk,
                               plan.constrain)
     accs = [a.step(acc, a.node.compute(chunk), mask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import weakref
 
 import numpy as np
@@ -22,8 +23,9 @@ class JaxContext(context_stack.Context):
   CLIENTS-placed values carry a leading clients axis: `federated_map` is
   `vmap`, aggregations reduce that axis, broadcasts are free. Clients are
   processed at most `chunk_size` at a time per device, in chunks of equal
-  size (chosen from the size of the client inputs when None), so peak memory follows the chunk, not the
-  cohort; with several devices the clients axis is sharded across them.
+  size (chosen from the size of the client inputs when None), so peak
+  memory follows the chunk, not the cohort; with several devices the
+  clients axis is sharded across them.
   Computations or arguments it cannot lower (strings, function arguments,
   ragged shapes, 64-bit types while JAX runs in 32 bits) run on the
   reference interpreter instead, with a debug log line saying why.
@@ -66,6 +68,7 @@ class JaxContext(context_stack.Context):
     return self._interpreter.invoke(computation, arg)
 
   def invoke(self, computation, arg):
+    from federax.backends.interpreter import context as interpreter_context
     from federax.backends.jax import ingest
     if computation not in self._lowerable:
       self._lowerable[computation] = ingest.check_lowerable(computation)
@@ -77,9 +80,9 @@ class JaxContext(context_stack.Context):
     internal = None
     try:
       if ft.parameter is not None:
-        names = computation.parameter_names
-        path = names[0] if len(names) == 1 else f'{computation.name} argument'
-        internal = ingest.ingest(arg, ft.parameter, path, cardinality)
+        internal = ingest.ingest(arg, ft.parameter,
+                                 interpreter_context.argument_path(computation),
+                                 cardinality)
     except ingest.NotLowerable as e:
       return self._fallback(computation, arg, str(e))
     n = cardinality.value
@@ -97,13 +100,14 @@ class JaxContext(context_stack.Context):
     devices = self.devices
     d = len(devices) if n >= len(devices) else 1
     m = -(-n // d) if n else 0
-    leaves = []
-    if parameter_type is not None:
-      runner_lib.map_clients(internal, parameter_type,
-                             lambda v: leaves.extend(runner_lib.client_leaves(v)))
     chunk = self.chunk_size
     if chunk is None:
-      per_client = sum(int(np.prod(np.shape(l))) * np.dtype(l.dtype).itemsize
+      leaves = []
+      if parameter_type is not None:
+        runner_lib.map_clients(
+            internal, parameter_type,
+            lambda v: leaves.extend(runner_lib.client_leaves(v)))
+      per_client = sum(math.prod(np.shape(l)) * np.dtype(l.dtype).itemsize
                        for l in leaves) / max(n, 1)
       chunk = max(1, int(TARGET_CHUNK_BYTES // max(per_client, 1)))
     if m:  # Balance the chunks: ceil(m / chunk) chunks of equal size.
@@ -113,17 +117,17 @@ class JaxContext(context_stack.Context):
       from jax.sharding import Mesh
       mesh = Mesh(np.asarray(devices[:d]), ('clients',))
     plan = aggregation.Plan(n, d, m, chunk, mesh)
-    if parameter_type is None:
+    if parameter_type is None or d == 1:  # Nothing to pad or shard.
       return plan, internal
+
+    from jax.sharding import NamedSharding, PartitionSpec
+    sharding = NamedSharding(mesh, PartitionSpec('clients'))
 
     def lay_out(x):
       if n % d:  # Pad with copies of the last client; they are masked out.
         xp = np if isinstance(x, np.ndarray) else jax.numpy
         x = xp.concatenate([x, xp.repeat(x[-1:], d * m - n, axis=0)])
-      if mesh is not None:
-        from jax.sharding import NamedSharding, PartitionSpec
-        x = jax.device_put(x, NamedSharding(mesh, PartitionSpec('clients')))
-      return x
+      return jax.device_put(x, sharding)
 
     return plan, runner_lib.map_clients(
         internal, parameter_type, lambda v: runner_lib.map_leaves(v, lay_out))

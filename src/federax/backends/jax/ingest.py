@@ -27,7 +27,8 @@ class NotLowerable(Exception):
   """Raised when a computation or an argument needs the interpreter."""
 
 
-def _is_clients(t) -> bool:
+def is_clients(t) -> bool:
+  """Whether `t` is a per-client (not all-equal) CLIENTS-placed type."""
   return (isinstance(t, types.FederatedType) and
           t.placement is placements.CLIENTS and not t.all_equal)
 
@@ -35,7 +36,7 @@ def _is_clients(t) -> bool:
 def ingest(value, t: types.Type, path: str,
            cardinality: value_conversion.Cardinality):
   """The backend form of an argument of type `t`."""
-  if _is_clients(t):
+  if is_clients(t):
     if _is_per_client_list(value, t.member):
       members = value_conversion.to_internal(value, t, path, cardinality)
       return stack_clients(members, t.member)
@@ -188,7 +189,7 @@ def _first_leaf(value):
 
 def to_python(value, t: types.Type):
   """A result (numpy arrays, stacked over clients where placed) to Python."""
-  if _is_clients(t):
+  if is_clients(t):
     if value is None:
       return []
     n = _num_rows(value)
@@ -230,7 +231,7 @@ def check_lowerable(comp) -> str | None:
                                                  types.FunctionType):
     return f'its parameter {ft.parameter} contains a function'
   for s in _walk(ft.result):
-    if _is_clients(s) and not types.contains(
+    if is_clients(s) and not types.contains(
         s.member, (types.TensorType, types.SequenceType)):
       return (f'its result holds {s}, whose number of clients is not '
               f'recorded in any array')

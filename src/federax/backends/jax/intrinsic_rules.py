@@ -21,10 +21,6 @@ def _member(sig):
   return sig.result.member
 
 
-def _zeros(t):
-  return jax_support.zeros(t)
-
-
 def _tree_of_type(fn, t):
   if isinstance(t, types.StructType):
     return tuple(_tree_of_type(fn, e) for e in t)
@@ -58,16 +54,16 @@ def _zip_at_clients(ev, sig, arg):
 
 
 def _sum(ev, sig, value):
-  return ev.aggregate(agg.Sum(value, _zeros(_member(sig))))
+  return ev.aggregate(agg.Sum(value, jax_support.zeros(_member(sig))))
 
 
 def _mean(ev, sig, value):
-  return ev.aggregate(agg.Mean(value, _zeros(_member(sig))))
+  return ev.aggregate(agg.Mean(value, jax_support.zeros(_member(sig))))
 
 
 def _weighted_mean(ev, sig, arg):
   return ev.aggregate(agg.WeightedMean(clients_lib.Zip(arg),
-                                       _zeros(_member(sig))))
+                                       jax_support.zeros(_member(sig))))
 
 
 def _extreme(for_min):
@@ -90,7 +86,7 @@ def _aggregate(ev, sig, arg):
 def _secure_sum(kind):
   def rule(ev, sig, arg):
     value, bound = arg
-    aggregation = agg.Sum(value, _zeros(_member(sig)))
+    aggregation = agg.Sum(value, jax_support.zeros(_member(sig)))
     aggregation.secure, aggregation.bound = kind, ev.resolve(bound)
     return ev.aggregate(aggregation)
   return rule
@@ -114,7 +110,7 @@ class _ModularSum(agg.Sum):
 
 def _secure_modular_sum(ev, sig, arg):
   value, modulus = arg
-  return ev.aggregate(_ModularSum(value, _zeros(_member(sig)),
+  return ev.aggregate(_ModularSum(value, jax_support.zeros(_member(sig)),
                                   ev.resolve(modulus)))
 
 
@@ -149,7 +145,7 @@ def _sequence_reduce(ev, sig, arg):
 
 
 def _sequence_sum(ev, sig, seq):
-  return _fold_sequence(seq, _zeros(sig.result), lambda pair: (
+  return _fold_sequence(seq, jax_support.zeros(sig.result), lambda pair: (
       jax.tree_util.tree_map(jnp.add, pair[0], pair[1])))
 
 

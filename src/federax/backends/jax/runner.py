@@ -7,20 +7,15 @@ import numpy as np
 
 from federax.backends.jax import aggregation
 from federax.backends.jax import clients as clients_lib
+from federax.backends.jax import ingest
 from federax.backends.jax.evaluator import Evaluator
-from federax.core import placements
 from federax.core import sequence as sequence_lib
 from federax.core import types
 
 
-def _is_clients(t) -> bool:
-  return (isinstance(t, types.FederatedType) and
-          t.placement is placements.CLIENTS and not t.all_equal)
-
-
 def map_clients(value, t, fn):
   """`value` with `fn` applied to each CLIENTS-placed part."""
-  if _is_clients(t):
+  if ingest.is_clients(t):
     return fn(value)
   if isinstance(t, types.StructType):
     return tuple(map_clients(v, e, fn) for v, e in zip(value, t))

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from federax.backends.jax import aggregation as agg_lib
 from federax.backends.jax import clients as clients_lib
+from federax.backends.jax import ingest
 from federax.backends.jax.evaluator import Evaluator
 from federax.core import jax_support
 from federax.core import placements
@@ -84,9 +85,7 @@ def _check_round(comp):
   p = ft.parameter
   ok = (isinstance(p, types.StructType) and len(p) == 2 and
         isinstance(p[0], types.FederatedType) and
-        p[0].placement is placements.SERVER and
-        isinstance(p[1], types.FederatedType) and
-        p[1].placement is placements.CLIENTS and not p[1].all_equal)
+        p[0].placement is placements.SERVER and ingest.is_clients(p[1]))
   if not ok:
     raise NotFitting(f'a form needs a round of type (<S@SERVER,{{D}}@CLIENTS> '
                      f'-> ...), got {ft}.')
@@ -129,7 +128,6 @@ class Stages:
   def __init__(self, comp):
     self.comp = comp
     self.state_type, self.data_type = _check_round(comp)
-    self._dummy_state = None
 
   def _zeros_state(self):
     return jax_support.zeros(self.state_type)
