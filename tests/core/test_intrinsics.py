@@ -947,9 +947,15 @@ def test_select_with_a_key_out_of_range_is_a_value_error():
   def select(keys, max_key, values):
     return fx.federated_select(keys, max_key, values, pick)
 
-  with pytest.raises(ValueError, match=msg('federated_select', 'key 3',
-                                           'max_key=3')):
-    select([np.array([0, 3], np.int32)], 3, np.zeros(4, np.float32))
+  args = ([np.array([0, 3], np.int32)], 3, np.zeros(4, np.float32))
+  with fx.backends.interpreter.interpreter_context():
+    with pytest.raises(ValueError, match=msg('federated_select', 'key 3',
+                                             'max_key=3')):
+      select(*args)
+  with fx.backends.jax.jax_context():  # Checked after the compiled run.
+    with pytest.raises(ValueError, match=msg('federated_select',
+                                             'outside [0, max_key)')):
+      select(*args)
 
 
 def test_select_with_float_keys_is_a_type_error():

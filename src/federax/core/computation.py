@@ -62,7 +62,7 @@ class Computation:
     return f'Computation({self._name}: {self.type_signature})'
 
   def __call__(self, *args, **kwargs):
-    if self._python_fn is not None and _has_jax_tracer(args, kwargs):
+    if self._python_fn is not None and _inside_jax_trace():
       # Called from inside another JAX function: inline it.
       return self._python_fn(*args, **kwargs)
     arg = pack_arguments(self._name, self._parameter_names,
@@ -110,8 +110,6 @@ class PolymorphicComputation:
     return f'PolymorphicComputation({self._name})'
 
   def __call__(self, *args, **kwargs):
-    if _has_jax_tracer(args, kwargs):
-      return self._fn(*args, **kwargs)
     arg = pack_arguments(self._name, self._parameter_names, None, args,
                          kwargs)
     parameter_type = type_conversions.infer_type(arg)
@@ -127,8 +125,10 @@ class PolymorphicComputation:
             f'it to each member of the placed value {parameter_type} with '
             f'fx.federated_map({self._name}, value).') from e
       raise
-    # `arg` is already packed (and holds no tracer): packing it again for
-    # `computation`, whose parameter type is `infer_type(arg)`, gives `arg`.
+    if computation._python_fn is not None and _inside_jax_trace():
+      return self._fn(*args, **kwargs)  # Inlined, as for typed ones.
+    # `arg` is already packed: packing it again for `computation`, whose
+    # parameter type is `infer_type(arg)`, gives `arg`.
     return context_stack.current().invoke(computation, arg)
 
 
@@ -141,33 +141,17 @@ def _container_key(t):
   return tuple(_container_key(c) for c in t.children())
 
 
-def _has_jax_tracer(args, kwargs) -> bool:
-  """Whether an argument holds a JAX tracer (a call from inside JAX).
+def _inside_jax_trace() -> bool:
+  """Whether JAX is tracing a function now (a call from inside JAX code).
 
-  The arguments are walked as federax structs (`structure.is_container`), so
-  that dataclass and attrs instances, which JAX treats as leaves unless they
-  are registered pytrees, are looked into too; what is not a federax
-  container is also flattened as a JAX pytree (e.g. registered classes).
+  A JAX computation called there, on tracers or on constants, is inlined:
+  it is part of the function being traced.
   """
   import sys
   if 'jax' not in sys.modules:
     return False
-  import jax
-
-  def has_tracer(value) -> bool:
-    if isinstance(value, jax.core.Tracer):
-      return True
-    if structure.is_container(value):
-      try:
-        elements = structure.elements_of(value)
-      except TypeError:  # E.g. a dict with non-str keys: not a struct.
-        elements = None
-      if elements is not None:
-        return any(has_tracer(v) for _, v in elements)
-    return any(isinstance(x, jax.core.Tracer)
-               for x in jax.tree_util.tree_leaves(value))
-
-  return has_tracer(args) or has_tracer(kwargs)
+  from jax._src import core
+  return not core.trace_state_clean()
 
 
 def pack_arguments(name: str, parameter_names: list[str],

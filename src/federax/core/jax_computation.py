@@ -55,16 +55,13 @@ class JaxFunction:
     j = jax_support.jax()
     if self.parameter_type is not None:
       arg = _stack_sequences(arg, self.parameter_type)
-    # Called on concrete values while another JAX function is traced (an
-    # inner computation called with constants), still compute concretely.
-    with j.ensure_compile_time_eval():
-      if _all_stacked(arg):
-        if self._jitted is None:
-          self._jitted = j.jit(self.lowered)
-        result = self._jitted(arg) if self.parameter_type is not None else (
-            self._jitted())
-      else:
-        result = self.lowered(arg)
+    if _all_stacked(arg):
+      if self._jitted is None:
+        self._jitted = j.jit(self.lowered)
+      result = self._jitted(arg) if self.parameter_type is not None else (
+          self._jitted())
+    else:
+      result = self.lowered(arg)
     return _unstack_sequences(result, self.result_type)
 
   def __repr__(self):

@@ -112,12 +112,14 @@ def test_federated_eval_and_value_use_default_num_clients():
 
 
 def test_set_and_create_interpreter_contexts():
+  default = fx.framework.get_default_context()
   try:
     interpreter.set_interpreter_context(default_num_clients=2)
     assert count_clients_times(1) == 2
-  finally:
     interpreter.set_interpreter_context()
-  assert count_clients_times(1) == 0
+    assert count_clients_times(1) == 0
+  finally:
+    fx.framework.set_default_context(default)
   ctx = interpreter.create_interpreter_context(default_num_clients=7)
   assert isinstance(ctx, interpreter.InterpreterContext)
   with fx.framework.install_context(ctx):
