@@ -25,10 +25,11 @@ def _aggregate(uri, op, value, pred, what):
   v = as_value(value, op, 'value')
   t = placed_type(v, op, 'value', placements.CLIENTS)
   if not all_tensors(t.member, pred):
-    raise arg_error(op, 'value', f'{{T}}@CLIENTS with T {what} tensors or a '
-                 f'struct of them', t)
+    raise arg_error(
+        op, 'value', f'{{T}}@CLIENTS with T {what} tensors or a '
+        f'struct of them', t)
   return call_intrinsic(uri, types.type_at_clients(t.member),
-               types.type_at_server(t.member), v)
+                        types.type_at_server(t.member), v)
 
 
 def federated_sum(value):
@@ -105,22 +106,25 @@ def federated_mean(value, weight=None):
   v = as_value(value, 'federated_mean', 'value')
   t = placed_type(v, 'federated_mean', 'value', placements.CLIENTS)
   if not all_tensors(t.member, dtypes_lib.is_floating):
-    raise arg_error('federated_mean', 'value', '{T}@CLIENTS with T floating', t,
-                 'Cast integers to a float dtype first (in a jax_computation '
-                 'mapped with federated_map).')
+    raise arg_error(
+        'federated_mean', 'value', '{T}@CLIENTS with T floating', t,
+        'Cast integers to a float dtype first (in a jax_computation '
+        'mapped with federated_map).')
   if weight is None:
     return call_intrinsic('federated_mean', types.type_at_clients(t.member),
-                 types.type_at_server(t.member), v)
+                          types.type_at_server(t.member), v)
   w = as_value(weight, 'federated_mean', 'weight')
   wt = placed_type(w, 'federated_mean', 'weight', placements.CLIENTS)
   m = wt.member
   if not (isinstance(m, TensorType) and m.shape == () and is_real(m.dtype)):
     raise arg_error('federated_mean', 'weight',
-                 'a scalar int or float at CLIENTS, e.g. {float32}@CLIENTS',
-                 wt)
-  return call_intrinsic('federated_weighted_mean', StructType(
-      [types.type_at_clients(t.member), types.type_at_clients(m)]),
-               types.type_at_server(t.member), struct_of(v, w))
+                    'a scalar int or float at CLIENTS, e.g. {float32}@CLIENTS',
+                    wt)
+  return call_intrinsic(
+      'federated_weighted_mean',
+      StructType([types.type_at_clients(t.member),
+                  types.type_at_clients(m)]), types.type_at_server(t.member),
+      struct_of(v, w))
 
 
 def federated_aggregate(value, zero, accumulate, merge, report):
@@ -151,8 +155,7 @@ def federated_aggregate(value, zero, accumulate, merge, report):
   u = state_type(z.type_signature, hint)
   if types.contains(u, (FederatedType, FunctionType)):
     raise arg_error(op, 'zero', 'an unplaced value U', u)
-  acc = to_function(accumulate, StructType([u, t.member]),
-                    f'{op}(accumulate)')
+  acc = to_function(accumulate, StructType([u, t.member]), f'{op}(accumulate)')
   check_result(op, 'accumulate', u, acc)
   mer = to_function(merge, StructType([u, u]), f'{op}(merge)')
   check_result(op, 'merge', u, mer)
@@ -161,10 +164,11 @@ def federated_aggregate(value, zero, accumulate, merge, report):
   param = StructType([
       types.type_at_clients(t.member), u,
       FunctionType(StructType([u, t.member]), u),
-      FunctionType(StructType([u, u]), u), FunctionType(u, r)
+      FunctionType(StructType([u, u]), u),
+      FunctionType(u, r)
   ])
   return call_intrinsic('federated_aggregate', param, types.type_at_server(r),
-               struct_of(v, z, acc, mer, rep))
+                        struct_of(v, z, acc, mer, rep))
 
 
 def _secure(uri, value, bound, bound_name):
@@ -172,14 +176,14 @@ def _secure(uri, value, bound, bound_name):
   t = placed_type(v, uri, 'value', placements.CLIENTS)
   if not all_tensors(t.member, dtypes_lib.is_integer):
     raise arg_error(uri, 'value', '{V}@CLIENTS with V integer tensors', t,
-                 'Secure sums work on integers; quantize floats first.')
+                    'Secure sums work on integers; quantize floats first.')
   b = as_value(bound, uri, bound_name)
   bt = b.type_signature
   if types.contains(bt, (FederatedType, FunctionType)) or not all_tensors(
       bt, dtypes_lib.is_integer):
     raise arg_error(uri, bound_name, 'an unplaced integer constant', bt)
   return call_intrinsic(uri, StructType([types.type_at_clients(t.member), bt]),
-               types.type_at_server(t.member), struct_of(v, b))
+                        types.type_at_server(t.member), struct_of(v, b))
 
 
 def federated_secure_sum(value, max_input):

@@ -24,8 +24,8 @@ INT32 = TensorType(np.int32)
 
 
 def arg_error(op, arg, expected, actual, fix=''):
-  return TypeError(f'{op}({arg}): expected {expected}, got {actual}.'
-                   + (f' {fix}' if fix else ''))
+  return TypeError(f'{op}({arg}): expected {expected}, got {actual}.' +
+                   (f' {fix}' if fix else ''))
 
 
 def require_tracing(op):
@@ -79,15 +79,15 @@ NOT_PLACEABLE = (FederatedType, FunctionType, types.PlacementType)
 NOT_IN_SEQUENCE = NOT_PLACEABLE + (SequenceType,)
 
 
-def check_local_result(op, arg, f: Value, kinds=NOT_PLACEABLE,
-                        where='placed'):
+def check_local_result(op, arg, f: Value, kinds=NOT_PLACEABLE, where='placed'):
   """Raises unless `f`'s result can be a member (or element) type."""
   r = f.type_signature.result
   if types.contains(r, kinds):
     banned = ('placed values or functions' if kinds == NOT_PLACEABLE else
               'placed values, functions or sequences')
-    raise arg_error(op, arg, f'a function returning a value that can be '
-                 f'{where} (no {banned} in it)', f.type_signature)
+    raise arg_error(
+        op, arg, f'a function returning a value that can be '
+        f'{where} (no {banned} in it)', f.type_signature)
   return r
 
 
@@ -117,8 +117,8 @@ def state_hint(fn):
 
 
 def unnamed(t):
-  return types.map_types(t, lambda s: StructType(list(s)) if isinstance(
-      s, StructType) else s)
+  return types.map_types(
+      t, lambda s: StructType(list(s)) if isinstance(s, StructType) else s)
 
 
 def state_type(u, hint):
@@ -136,4 +136,4 @@ def state_type(u, hint):
 def check_result(op, arg, u, f: Value):
   if not u.is_assignable_from(f.type_signature.result):
     raise arg_error(op, arg, f'a function returning the type of zero, {u}',
-                 f.type_signature, 'Make zero and the result types agree.')
+                    f.type_signature, 'Make zero and the result types agree.')

@@ -44,7 +44,7 @@ def federated_broadcast(value):
   v = as_value(value, 'federated_broadcast', 'value')
   t = placed_type(v, 'federated_broadcast', 'value', placements.SERVER)
   return call_intrinsic('federated_broadcast', types.type_at_server(t.member),
-               types.type_at_clients(t.member, all_equal=True), v)
+                        types.type_at_clients(t.member, all_equal=True), v)
 
 
 def _all_placed(t) -> bool:
@@ -88,15 +88,18 @@ def federated_map(fn, arg):
   check_local_result('federated_map', 'fn', f)
   ft = f.type_signature
   if t.placement is placements.SERVER:
-    return call_intrinsic('federated_apply', StructType([ft, types.type_at_server(
-        ft.parameter)]), types.type_at_server(ft.result), struct_of(f, v))
+    return call_intrinsic('federated_apply',
+                          StructType([ft,
+                                      types.type_at_server(ft.parameter)]),
+                          types.type_at_server(ft.result), struct_of(f, v))
   if t.all_equal:
-    return call_intrinsic('federated_map_all_equal', StructType(
-        [ft, types.type_at_clients(ft.parameter, True)]),
-                 types.type_at_clients(ft.result, True), struct_of(f, v))
-  return call_intrinsic('federated_map', StructType(
-      [ft, types.type_at_clients(ft.parameter)]),
-               types.type_at_clients(ft.result), struct_of(f, v))
+    return call_intrinsic(
+        'federated_map_all_equal',
+        StructType([ft, types.type_at_clients(ft.parameter, True)]),
+        types.type_at_clients(ft.result, True), struct_of(f, v))
+  return call_intrinsic('federated_map',
+                        StructType([ft, types.type_at_clients(ft.parameter)]),
+                        types.type_at_clients(ft.result), struct_of(f, v))
 
 
 def federated_apply(fn, arg):
@@ -136,14 +139,14 @@ def federated_eval(fn, placement):
   require_tracing('federated_eval')
   if not isinstance(placement, placements.PlacementLiteral):
     raise arg_error('federated_eval', 'placement', 'fx.CLIENTS or fx.SERVER',
-                 repr(placement))
+                    repr(placement))
   f = to_function(fn, None, 'federated_eval(fn)')
   result = check_local_result('federated_eval', 'fn', f)
   if placement is placements.CLIENTS:
     return call_intrinsic('federated_eval_at_clients', f.type_signature,
-                 types.type_at_clients(result), f)
+                          types.type_at_clients(result), f)
   return call_intrinsic('federated_eval_at_server', f.type_signature,
-               types.type_at_server(result), f)
+                        types.type_at_server(result), f)
 
 
 def federated_value(value, placement):
@@ -162,21 +165,24 @@ def federated_value(value, placement):
   require_tracing('federated_value')
   if not isinstance(placement, placements.PlacementLiteral):
     raise arg_error('federated_value', 'placement', 'fx.CLIENTS or fx.SERVER',
-                 repr(placement))
+                    repr(placement))
   v = as_value(value, 'federated_value', 'value')
   t = v.type_signature
   if types.contains(t, FederatedType):
-    raise arg_error('federated_value', 'value', 'an unplaced value T', t,
-                 'The value is already placed; use federated_broadcast to '
-                 'move it from SERVER to CLIENTS.')
+    raise arg_error(
+        'federated_value', 'value', 'an unplaced value T', t,
+        'The value is already placed; use federated_broadcast to '
+        'move it from SERVER to CLIENTS.')
   if types.contains(t, NOT_PLACEABLE):
-    raise arg_error('federated_value', 'value', 'an unplaced value T', t,
-                 'Functions cannot be placed; use federated_eval to run a '
-                 'function at a placement.')
+    raise arg_error(
+        'federated_value', 'value', 'an unplaced value T', t,
+        'Functions cannot be placed; use federated_eval to run a '
+        'function at a placement.')
   if placement is placements.CLIENTS:
     return call_intrinsic('federated_value_at_clients', t,
-                 types.type_at_clients(t, True), v)
-  return call_intrinsic('federated_value_at_server', t, types.type_at_server(t), v)
+                          types.type_at_clients(t, True), v)
+  return call_intrinsic('federated_value_at_server', t, types.type_at_server(t),
+                        v)
 
 
 def federated_zip(value):
@@ -213,31 +219,33 @@ def _zip(value, op, arg) -> Value:
   t = v.type_signature
   if not isinstance(t, StructType) or not len(t):
     raise arg_error(op, arg, 'a non-empty struct of placed values '
-                 '<{A}@P,{B}@P,...>', t)
+                    '<{A}@P,{B}@P,...>', t)
   if any(isinstance(e, StructType) for e in t):
-    v = Value(bb.Struct(
-        [(n, _zip(v[i], op, arg).comp if isinstance(e, StructType) else
-          v[i].comp) for i, (n, e) in enumerate(t.elements)],
-        t.container_type))
+    v = Value(
+        bb.Struct([(n, _zip(v[i], op, arg).comp
+                    if isinstance(e, StructType) else v[i].comp)
+                   for i, (n, e) in enumerate(t.elements)], t.container_type))
     t = v.type_signature
   placement = None
   for i, (n, e) in enumerate(t.elements):
     if not isinstance(e, FederatedType):
-      raise arg_error(op, arg, 'a struct of placed values <{A}@P,{B}@P,...>', t,
-                   f'Element {n if n else i} of type {e} is not placed; '
-                   f'place it with federated_value.')
+      raise arg_error(
+          op, arg, 'a struct of placed values <{A}@P,{B}@P,...>', t,
+          f'Element {n if n else i} of type {e} is not placed; '
+          f'place it with federated_value.')
     if placement is None:
       placement = e.placement
     elif e.placement != placement:
-      raise arg_error(op, arg, f'all values at {placement}', t,
-                   'Zip values at the same placement only (broadcast '
-                   'SERVER values to CLIENTS with federated_broadcast).')
-  param = StructType([(n, FederatedType(e.member, placement))
-                      for n, e in t.elements])
-  member = StructType([(n, e.member) for n, e in t.elements],
-                      t.container_type)
+      raise arg_error(
+          op, arg, f'all values at {placement}', t,
+          'Zip values at the same placement only (broadcast '
+          'SERVER values to CLIENTS with federated_broadcast).')
+  param = StructType([
+      (n, FederatedType(e.member, placement)) for n, e in t.elements
+  ])
+  member = StructType([(n, e.member) for n, e in t.elements], t.container_type)
   return call_intrinsic(f'federated_zip_at_{placement.uri}', param,
-               FederatedType(member, placement), v)
+                        FederatedType(member, placement), v)
 
 
 def federated_select(client_keys, max_key, server_val, select_fn):
@@ -271,15 +279,18 @@ def federated_select(client_keys, max_key, server_val, select_fn):
   m = as_value(max_key, op, 'max_key')
   if m.type_signature != types.type_at_server(INT32):
     raise arg_error(op, 'max_key', 'int32@SERVER', m.type_signature,
-                 'Place it with federated_value(max_key, fx.SERVER).')
+                    'Place it with federated_value(max_key, fx.SERVER).')
   s = as_value(server_val, op, 'server_val')
   st = placed_type(s, op, 'server_val', placements.SERVER)
   f = to_function(select_fn, StructType([st.member, INT32]), f'{op}(select_fn)')
   u = check_local_result(op, 'select_fn', f, NOT_IN_SEQUENCE,
-                          'a sequence element')
-  param = StructType([types.type_at_clients(kt.member),
-                      types.type_at_server(INT32), types.type_at_server(
-                          st.member), FunctionType(StructType(
-                              [st.member, INT32]), u)])
+                         'a sequence element')
+  param = StructType([
+      types.type_at_clients(kt.member),
+      types.type_at_server(INT32),
+      types.type_at_server(st.member),
+      FunctionType(StructType([st.member, INT32]), u)
+  ])
   return call_intrinsic('federated_select', param,
-               types.type_at_clients(SequenceType(u)), struct_of(k, m, s, f))
+                        types.type_at_clients(SequenceType(u)),
+                        struct_of(k, m, s, f))

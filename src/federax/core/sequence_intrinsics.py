@@ -12,9 +12,10 @@ from __future__ import annotations
 from federax.core import types
 from federax.core.intrinsic_checks import (NOT_IN_SEQUENCE, call_intrinsic,
                                            check_local_result, check_result,
-                                           arg_error, is_numeric, require_tracing,
-                                           state_hint, state_type, struct_of,
-                                           all_tensors, as_value)
+                                           arg_error, is_numeric,
+                                           require_tracing, state_hint,
+                                           state_type, struct_of, all_tensors,
+                                           as_value)
 from federax.core.intrinsics import federated_map
 from federax.core.types import (FederatedType, FunctionType, SequenceType,
                                 StructType)
@@ -56,10 +57,11 @@ def sequence_map(fn, arg):
     return _per_member(v, lambda s: sequence_map(fn, s))
   f = to_function(fn, t.element, 'sequence_map(fn)')
   check_local_result('sequence_map', 'fn', f, NOT_IN_SEQUENCE,
-                      'a sequence element')
+                     'a sequence element')
   ft = f.type_signature
-  return call_intrinsic('sequence_map', StructType([ft, SequenceType(ft.parameter)]),
-               SequenceType(ft.result), struct_of(f, v))
+  return call_intrinsic('sequence_map',
+                        StructType([ft, SequenceType(ft.parameter)]),
+                        SequenceType(ft.result), struct_of(f, v))
 
 
 def sequence_reduce(value, zero, op):
@@ -88,8 +90,10 @@ def sequence_reduce(value, zero, op):
     raise arg_error('sequence_reduce', 'zero', 'an unplaced value U', u)
   f = to_function(op, StructType([u, t.element]), 'sequence_reduce(op)')
   check_result('sequence_reduce', 'op', u, f)
-  return call_intrinsic('sequence_reduce', StructType([t, u, FunctionType(
-      StructType([u, t.element]), u)]), u, struct_of(v, z, f))
+  return call_intrinsic(
+      'sequence_reduce',
+      StructType([t, u, FunctionType(StructType([u, t.element]), u)]), u,
+      struct_of(v, z, f))
 
 
 def sequence_sum(value):
