@@ -47,12 +47,18 @@ class Pair(typing.NamedTuple):
 PROGRAMS: list[Program] = []
 
 
-def program(*args_list):
-  """Registers the decorated computation with its argument tuples."""
-  def register(comp):
-    PROGRAMS.append(Program(comp.name, comp, list(args_list)))
-    return comp
-  return register
+def registrar(programs: list[Program]):
+  """A decorator factory adding computations, with argument tuples, to
+  `programs`."""
+  def program(*args_list):
+    def register(comp):
+      programs.append(Program(comp.name, comp, list(args_list)))
+      return comp
+    return register
+  return program
+
+
+program = registrar(PROGRAMS)
 
 
 def _rng(seed):

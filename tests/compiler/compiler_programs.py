@@ -32,13 +32,7 @@ Program = corpus.Program
 floats = corpus.floats
 
 PROGRAMS: list[Program] = []
-
-
-def program(*args_list):
-  def register(comp):
-    PROGRAMS.append(Program(comp.name, comp, list(args_list)))
-    return comp
-  return register
+program = corpus.registrar(PROGRAMS)
 
 
 @jc(F32)
