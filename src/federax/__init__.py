@@ -29,6 +29,8 @@ from federax import compiler
 from federax import framework
 from federax import serialization
 from federax import templates
+from federax import aggregators
+from federax import learning
 
 backends.jax.set_jax_context()
 

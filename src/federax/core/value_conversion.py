@@ -188,7 +188,7 @@ def to_internal(value, t: types.Type, path: str = 'argument',
   if isinstance(t, types.FederatedType):
     if t.placement is placements.CLIENTS and not t.all_equal:
       if not isinstance(value, (list, tuple)):
-        n = _stacked_length(value, t.member)
+        n = stacked_length(value, t.member)
         if n is None:
           raise TypeError(
               f'{path}: expected {t}, a list with one value per client or '
@@ -229,7 +229,7 @@ def sequence_elements(value, t: types.SequenceType, path: str) -> list:
   if isinstance(value, sequence_lib.Sequence):  # From inside a JAX function.
     return [to_python(e, value.element_type)
             for e in value._internal_elements()]  # pylint: disable=protected-access
-  n = _stacked_length(value, t.element)
+  n = stacked_length(value, t.element)
   if n is not None:
     return [_index(value, i) for i in range(n)]
   if isinstance(value, tuple) or (hasattr(value, '__iter__') and not hasattr(
@@ -241,7 +241,7 @@ def sequence_elements(value, t: types.SequenceType, path: str) -> list:
       f'stacked along a leading axis; got {_actual(value)}.')
 
 
-def _stacked_length(value, element: types.Type) -> int | None:
+def stacked_length(value, element: types.Type) -> int | None:
   """The leading dimension if `value` is `element`s stacked, else None.
 
   Used for sequences (elements stacked) and for CLIENTS values (members

@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from federax.core import computation as computation_lib
 from federax.core import types
-
-
-def _check_computation(value, name):
-  if not isinstance(value, computation_lib.Computation):
-    raise TypeError(
-        f'{name}: expected an fx.Computation with type specs (decorate it with '
-        f'fx.federated_computation and give its parameter types), got '
-        f'{type(value).__name__}.')
+from federax.templates import checks
 
 
 class IterativeProcess:
@@ -44,20 +37,19 @@ class IterativeProcess:
   """
 
   def __init__(self, initialize_fn, next_fn):
-    _check_computation(initialize_fn, 'initialize_fn')
-    _check_computation(next_fn, 'next_fn')
+    checks.check_computation(initialize_fn, 'initialize_fn')
+    checks.check_computation(next_fn, 'next_fn')
     init_type = initialize_fn.type_signature
     if init_type.parameter is not None:
       raise TypeError(f'initialize_fn: expected a computation with no '
                       f'parameter, got one of type {init_type}.')
     state = init_type.result
     next_type = next_fn.type_signature
-    param = next_type.parameter
-    if param is None:
+    params = checks.parameters(next_fn)
+    if not params:
       raise TypeError(f'next_fn: expected a computation taking the state '
                       f'{state}, got one of type {next_type}.')
-    first = param[0] if (isinstance(param, types.StructType) and
-                         len(next_fn.parameter_names) > 1) else param
+    first = params[0]
     if not first.is_assignable_from(state):
       raise TypeError(
           f'next_fn: its first parameter has type {first}, which does not '

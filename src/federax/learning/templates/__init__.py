@@ -1,0 +1,21 @@
+"""Learning process templates (TFF's `tff.learning.templates`)."""
+
+from federax.learning.templates.apply_optimizer_finalizer import (
+    build_apply_optimizer_finalizer)
+from federax.learning.templates.client_works import (ClientResult,
+                                                     ClientWorkProcess)
+from federax.learning.templates.composers import (LearningAlgorithmState,
+                                                  compose_learning_process)
+from federax.learning.templates.distributors import (DistributionProcess,
+                                                     build_broadcast_process)
+from federax.learning.templates.finalizers import FinalizerProcess
+from federax.learning.templates.learning_process import (LearningProcess,
+                                                         LearningProcessOutput)
+from federax.learning.templates.model_delta_client_work import (
+    build_model_delta_client_work)
+
+__all__ = ['ClientResult', 'ClientWorkProcess', 'DistributionProcess',
+           'FinalizerProcess', 'LearningAlgorithmState', 'LearningProcess',
+           'LearningProcessOutput', 'build_apply_optimizer_finalizer',
+           'build_broadcast_process', 'build_model_delta_client_work',
+           'compose_learning_process']
