@@ -60,10 +60,14 @@ def _is_per_client_list(value, member: types.Type) -> bool:
   """Whether a CLIENTS value is given as a list with one entry per client.
 
   A list or tuple is, except an instance of the member's own struct
-  container (a NamedTuple, say): that is the stacked form of the struct.
+  container (a NamedTuple, say) or a tuple of arrays that stack the
+  members along a leading axis: those are the stacked form.
   """
   if not isinstance(value, (list, tuple)):
     return False
+  if isinstance(value, tuple) and value_conversion.stacked_length(
+      value, member) is not None:
+    return False  # A tuple of arrays with a leading clients axis.
   container = getattr(member, 'container_type', None)
   return not (isinstance(member, types.StructType) and
               container not in (None, list, tuple) and
