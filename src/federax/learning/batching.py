@@ -51,7 +51,7 @@ def batches(stacked, length, size: int, batch_size: int, key=None):
   always last and masked.
   """
   jax, jnp = jax_support.jax(), jax_support.jnp()
-  num_batches = max(1, -(-size // batch_size))
+  num_batches = -(-size // batch_size)  # size >= 1: sequences pad to 1.
   order = jnp.arange(size)
   if key is not None:
     scores = jnp.where(order < length, jax.random.uniform(key, (size,)), 2.0)

@@ -218,3 +218,18 @@ def test_bad_arguments():
     fx.learning.algorithms.build_weighted_fed_avg(
         t.model(), fx.learning.optimizers.build_sgdm(0.1),
         model_aggregator='mean')
+
+
+def test_a_serialized_process_runs_the_same_round():
+  process = fx.learning.algorithms.build_weighted_fed_avg(
+      t.model(), fx.learning.optimizers.build_adam(0.1),
+      client_spec=fx.learning.ClientSpec(batch_size=4))
+  initialize = fx.deserialize(fx.serialize(process.initialize))
+  next_fn = fx.deserialize(fx.serialize(process.next))
+  data = t.clients([5, 9])
+  expected, expected_metrics = process.next(process.initialize(), data)
+  state, metrics = next_fn(initialize(), data)
+  assert_trees_close(jax.tree.leaves(state), jax.tree.leaves(expected),
+                     rtol=0, atol=0)
+  assert_trees_close(jax.tree.leaves(metrics),
+                     jax.tree.leaves(expected_metrics), rtol=0, atol=0)
