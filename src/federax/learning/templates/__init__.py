@@ -8,14 +8,24 @@ from federax.learning.templates.composers import (LearningAlgorithmState,
                                                   compose_learning_process)
 from federax.learning.templates.distributors import (DistributionProcess,
                                                      build_broadcast_process)
+from federax.learning.templates.fed_eval_client_work import (
+    build_fed_eval_client_work)
+from federax.learning.templates.fed_sgd_client_work import (
+    build_fed_sgd_client_work)
 from federax.learning.templates.finalizers import FinalizerProcess
 from federax.learning.templates.learning_process import (LearningProcess,
                                                          LearningProcessOutput)
+from federax.learning.templates.mime_lite_client_work import (
+    build_mime_lite_client_work)
 from federax.learning.templates.model_delta_client_work import (
     build_model_delta_client_work)
+from federax.learning.templates.scaffold_client_work import (
+    build_scaffold_client_work)
 
 __all__ = ['ClientResult', 'ClientWorkProcess', 'DistributionProcess',
            'FinalizerProcess', 'LearningAlgorithmState', 'LearningProcess',
            'LearningProcessOutput', 'build_apply_optimizer_finalizer',
-           'build_broadcast_process', 'build_model_delta_client_work',
-           'compose_learning_process']
+           'build_broadcast_process', 'build_fed_eval_client_work',
+           'build_fed_sgd_client_work',
+           'build_mime_lite_client_work', 'build_model_delta_client_work',
+           'build_scaffold_client_work', 'compose_learning_process']
