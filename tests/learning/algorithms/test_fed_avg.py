@@ -233,3 +233,11 @@ def test_a_serialized_process_runs_the_same_round():
                      rtol=0, atol=0)
   assert_trees_close(jax.tree.leaves(metrics),
                      jax.tree.leaves(expected_metrics), rtol=0, atol=0)
+
+
+def test_optimizer_errors_name_the_argument():
+  with pytest.raises(TypeError, match='^client_optimizer_fn: expected an optax'):
+    fx.learning.algorithms.build_weighted_fed_avg(t.model(), 'sgd')
+  with pytest.raises(TypeError, match='^server_optimizer_fn: expected an optax'):
+    fx.learning.algorithms.build_weighted_fed_avg(
+        t.model(), fx.learning.optimizers.build_sgdm(0.1), 'sgd')

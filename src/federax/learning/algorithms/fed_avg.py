@@ -6,6 +6,7 @@ from federax.learning import client_weighting as weighting_lib
 from federax.learning.algorithms import common
 from federax.learning.models import model as model_lib
 from federax.learning.optimizers import builders
+from federax.learning.optimizers import hparams as opt_hparams
 from federax.learning.templates import apply_optimizer_finalizer
 from federax.learning.templates import composers
 from federax.learning.templates import model_delta_client_work
@@ -16,6 +17,11 @@ def _build(model_fn, client_optimizer_fn, server_optimizer_fn,
            metrics_aggregator, client_spec, weighted, proximal_strength=0.0,
            learning_rate_fn=None):
   model = model_lib.as_model(model_fn)
+  if learning_rate_fn is None:
+    client_optimizer_fn = opt_hparams.as_optimizer(client_optimizer_fn,
+                                                   'client_optimizer_fn')
+  server_optimizer_fn = opt_hparams.as_optimizer(
+      server_optimizer_fn or builders.build_sgdm(1.0), 'server_optimizer_fn')
   weights_t = common.weights_type(model)
   work = model_delta_client_work.build_model_delta_client_work(
       model, client_optimizer_fn, client_weighting=client_weighting,
@@ -27,7 +33,7 @@ def _build(model_fn, client_optimizer_fn, server_optimizer_fn,
       common.distributor(model_distributor, weights_t), work,
       common.aggregator(model_aggregator, update_t, weighted),
       apply_optimizer_finalizer.build_apply_optimizer_finalizer(
-          server_optimizer_fn or builders.build_sgdm(1.0), weights_t))
+          server_optimizer_fn, weights_t))
 
 
 def build_weighted_fed_avg(model_fn, client_optimizer_fn,

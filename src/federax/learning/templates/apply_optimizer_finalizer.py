@@ -6,6 +6,7 @@ import collections
 
 from federax.core import federated_computation
 from federax.core import intrinsics
+from federax.core import jax_support
 from federax.core import jax_computation
 from federax.core import placements
 from federax.core import type_conversions
@@ -14,20 +15,6 @@ from federax.learning.models import model_weights as model_weights_lib
 from federax.learning.optimizers import hparams as opt_hparams
 from federax.learning.templates import finalizers
 from federax.templates import measured_process
-
-
-def _zeros(t: types.Type):
-  import jax.numpy as jnp
-  if isinstance(t, types.StructType):
-    values = [_zeros(e) for e in t]
-    container = t.container_type
-    names = t.names()
-    if container is not None and hasattr(container, '_fields'):
-      return container(*values)
-    if container is not None and issubclass(container, dict):
-      return container(zip(names, values))
-    return (list if container is list else tuple)(values)
-  return jnp.zeros(t.shape, t.dtype)
 
 
 def build_apply_optimizer_finalizer(optimizer, model_weights_type,
@@ -61,7 +48,8 @@ def build_apply_optimizer_finalizer(optimizer, model_weights_type,
                     f'ModelWeights <trainable,non_trainable>, got '
                     f'{weights_t}.')
   trainable_t = weights_t[0]
-  opt_state = optimizer.init(_zeros(trainable_t))
+  opt_state = optimizer.init(jax_support.internal_to_python(
+      jax_support.zeros(trainable_t), trainable_t))
   state_t = type_conversions.infer_type(opt_state)
 
   @jax_computation.jax_computation(state_t, weights_t, trainable_t)
