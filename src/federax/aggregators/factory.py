@@ -78,7 +78,8 @@ def check_weight(t, who: str) -> types.Type:
   if not (isinstance(weight, types.TensorType) and weight.shape == () and
           (dtypes_lib.is_floating(weight.dtype) or
            dtypes_lib.is_integer(weight.dtype))):
+    shown = str(weight) if weight is not None else repr(t)
     raise TypeError(f'{who}: weight_type: expected a numeric scalar such as '
-                    f'float32, got {weight if weight is not None else t!r}. '
+                    f'float32, got {shown}. '
                     f'Pass one weight per client value.')
   return weight

@@ -59,6 +59,9 @@ class EstimationProcess(iterative_process.IterativeProcess):
   def map(self, fn: computation_lib.Computation) -> 'EstimationProcess':
     """The same process with `fn` applied to what `report` returns.
 
+    `fn` takes the estimate (as TFF's `map_fn` does) or, when the estimate
+    is placed, its member: it is then mapped over the placed estimate.
+
     Example:
       >>> import numpy as np, federax as fx
       >>> init = fx.jax_computation(lambda: np.float32(2.0))
@@ -71,22 +74,24 @@ class EstimationProcess(iterative_process.IterativeProcess):
     checks.check_computation(fn, 'fn')
     report = self._report_fn
     params = checks.parameters(fn)
-    if len(params) != 1 or not params[0].is_assignable_from(
-        _unplaced(self.report_type)):
+    estimate = self.report_type
+    takes_estimate = len(params) == 1 and params[0].is_assignable_from(
+        estimate)
+    # A computation of the member of a placed estimate is mapped over it.
+    takes_member = (len(params) == 1 and
+                    isinstance(estimate, types.FederatedType) and
+                    params[0].is_assignable_from(estimate.member))
+    if not (takes_estimate or takes_member):
       raise TypeError(f'fn: expected a computation taking the estimate '
-                      f'{self.report_type}, got {fn.type_signature}.')
-    if isinstance(self.report_type, types.FederatedType):
-      @federated_computation.federated_computation(
-          report.type_signature.parameter)
-      def mapped(state):
-        return intrinsics.federated_map(fn, report(state))
-    else:
+                      f'{estimate}, got {fn.type_signature}.')
+    if takes_estimate:
       @federated_computation.federated_computation(
           report.type_signature.parameter)
       def mapped(state):
         return fn(report(state))
+    else:
+      @federated_computation.federated_computation(
+          report.type_signature.parameter)
+      def mapped(state):
+        return intrinsics.federated_map(fn, report(state))
     return EstimationProcess(self.initialize, self.next, mapped)
-
-
-def _unplaced(t: types.Type) -> types.Type:
-  return t.member if isinstance(t, types.FederatedType) else t
