@@ -8,7 +8,7 @@ import types
 os.environ.setdefault('KERAS_BACKEND', 'jax')
 
 import jax  # pylint: disable=g-import-not-at-top
-import jax.numpy as jnp
+from jax import numpy as jnp
 import keras
 import numpy as np
 import pytest
@@ -79,8 +79,7 @@ def test_keras_model_equals_a_functional_model_with_the_same_weights():
 def test_padded_batch_gives_the_loss_and_gradient_of_the_unpadded_one():
   model = models.from_keras_model(
       _dense_net(), 'sparse_categorical_crossentropy', SPEC)
-  weights = model.initial_weights
-  padded, mask = _data(5, size=8)
+  weights, (padded, mask) = model.initial_weights, _data(5, size=8)
   real = (padded[0][:5], padded[1][:5])
   (loss, _), grads = _loss_and_grad(model, weights, real)
   (p_loss, _), p_grads = _loss_and_grad(model, weights, padded, mask)
