@@ -8,6 +8,9 @@ actual type, and can only be used while tracing a `federated_computation`.
 
 from __future__ import annotations
 
+import numpy as np
+
+from federax.core import building_blocks as bb
 from federax.core import dtypes as dtypes_lib
 from federax.core import placements
 from federax.core import types
@@ -186,6 +189,37 @@ def _secure(uri, value, bound, bound_name):
                         types.type_at_server(t.member), struct_of(v, b))
 
 
+def _constants(comp):
+  """The numbers of a literal or a struct of literals, else None."""
+  if isinstance(comp, bb.Literal):
+    return [comp.value]
+  if isinstance(comp, bb.Struct):
+    parts = [_constants(e) for _, e in comp.elements]
+    return None if any(p is None for p in parts) else sum(parts, [])
+  return None
+
+
+def _check_bitwidth(value_type, bitwidth):
+  """Constant bitwidths must lie in `[1, bits the value's dtypes hold]`."""
+  constants = _constants(bitwidth.comp)
+  if constants is None:
+    return
+  dtypes, todo = [], [value_type]
+  while todo:
+    t = todo.pop()
+    if isinstance(t, StructType):
+      todo.extend(t)
+    else:
+      dtypes.append(t.dtype)
+  limit = min(np.iinfo(d).bits - (np.iinfo(d).min < 0) for d in dtypes)
+  for b in constants:
+    if not 1 <= int(b) <= limit:
+      raise ValueError(
+          f'federated_secure_sum_bitwidth(bitwidth): expected a bitwidth in '
+          f'[1, {limit}] (the bits of the values), got {int(b)}. Clients '
+          f'send values in [0, 2**bitwidth - 1].')
+
+
 def federated_secure_sum(value, max_input):
   """Sums integers in `[0, max_input]` securely: `<{V}@CLIENTS,M> -> V@SERVER`.
 
@@ -217,7 +251,11 @@ def federated_secure_sum_bitwidth(value, bitwidth):
     13
   """
   require_tracing('federated_secure_sum_bitwidth')
-  return _secure('federated_secure_sum_bitwidth', value, bitwidth, 'bitwidth')
+  op = 'federated_secure_sum_bitwidth'
+  v, b = as_value(value, op, 'value'), as_value(bitwidth, op, 'bitwidth')
+  result = _secure(op, v, b, 'bitwidth')
+  _check_bitwidth(v.type_signature.member, b)
+  return result
 
 
 def federated_secure_modular_sum(value, modulus):

@@ -18,14 +18,18 @@ class InterpreterContext(context_stack.Context):
 
   The number of clients of a call is inferred from its CLIENTS-placed
   arguments (one list entry per client); a call without any uses
-  `default_num_clients`.
+  `default_num_clients`. With `secure_aggregation` (e.g. an
+  `fx.aggregators.secure_protocol.MaskedSecureAggregation`), the secure-sum
+  intrinsics run its protocol instead of a plain sum.
   """
 
-  def __init__(self, default_num_clients: int = 0):
+  def __init__(self, default_num_clients: int = 0, secure_aggregation=None):
     if not isinstance(default_num_clients, int) or default_num_clients < 0:
       raise ValueError(f'default_num_clients: expected an int >= 0, got '
                        f'{default_num_clients!r}.')
+    check_secure_aggregation(secure_aggregation)
     self.default_num_clients = default_num_clients
+    self.secure_aggregation = secure_aggregation
 
   def invoke(self, computation, arg):
     ft = computation.type_signature
@@ -35,13 +39,26 @@ class InterpreterContext(context_stack.Context):
       internal = value_conversion.to_internal(
           arg, ft.parameter, argument_path(computation), cardinality)
     n = cardinality.value
-    evaluator = Evaluator(self.default_num_clients if n is None else n)
+    evaluator = Evaluator(self.default_num_clients if n is None else n,
+                          self.secure_aggregation)
     fn = evaluator.evaluate(computation.building_block)
     result = fn() if ft.parameter is None else fn(internal)
     return value_conversion.to_python(result, ft.result)
 
 
-def create_interpreter_context(default_num_clients: int = 0):
+def check_secure_aggregation(protocol):
+  """`secure_aggregation=` must be None or have a `secure_sum` method."""
+  if protocol is not None and not callable(getattr(protocol, 'secure_sum',
+                                                   None)):
+    raise TypeError(
+        f'secure_aggregation: expected None or a protocol with a '
+        f'secure_sum(uri, values, bound, value_type) method (e.g. '
+        f'fx.aggregators.secure_protocol.MaskedSecureAggregation()), got '
+        f'{type(protocol).__name__}.')
+
+
+def create_interpreter_context(default_num_clients: int = 0,
+                               secure_aggregation=None):
   """A new reference-interpreter execution context.
 
   Example:
@@ -50,10 +67,11 @@ def create_interpreter_context(default_num_clients: int = 0):
     >>> with fx.backends.interpreter.interpreter_context():
     ...   pass
   """
-  return InterpreterContext(default_num_clients)
+  return InterpreterContext(default_num_clients, secure_aggregation)
 
 
-def set_interpreter_context(default_num_clients: int = 0):
+def set_interpreter_context(default_num_clients: int = 0,
+                            secure_aggregation=None):
   """Makes the reference interpreter the default execution context.
 
   Example:
@@ -62,10 +80,11 @@ def set_interpreter_context(default_num_clients: int = 0):
     >>> fx.backends.interpreter.set_interpreter_context()
   """
   context_stack.set_default_context(
-      create_interpreter_context(default_num_clients))
+      create_interpreter_context(default_num_clients, secure_aggregation))
 
 
-def interpreter_context(default_num_clients: int = 0):
+def interpreter_context(default_num_clients: int = 0,
+                        secure_aggregation=None):
   """A `with` block in which computations run on the reference interpreter.
 
   Example:
@@ -75,4 +94,5 @@ def interpreter_context(default_num_clients: int = 0):
     ...       fx.federated_value(1, fx.CLIENTS)))())
     2
   """
-  return context_stack.install(create_interpreter_context(default_num_clients))
+  return context_stack.install(
+      create_interpreter_context(default_num_clients, secure_aggregation))

@@ -80,8 +80,9 @@ def coerce(value, source: types.Type, target: types.Type, expand):
 class Evaluator:
   """Evaluates building blocks for a call with `cardinality` clients."""
 
-  def __init__(self, cardinality: int):
+  def __init__(self, cardinality: int, secure_aggregation=None):
     self.cardinality = cardinality
+    self.secure_aggregation = secure_aggregation  # runs the secure sums
     self._dispatch = {
         bb.Reference: self._reference, bb.Selection: self._selection,
         bb.Struct: self._struct, bb.Call: self._call, bb.Lambda: self._lambda,

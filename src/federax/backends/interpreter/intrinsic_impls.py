@@ -151,6 +151,16 @@ def _secure_modular_sum(ev, sig, arg):
                modulus)
 
 
+def _secure(uri, plain):
+  """`plain`, or the context's secure-aggregation protocol when it has one."""
+  def rule(ev, sig, arg):
+    if ev.secure_aggregation is None:
+      return plain(ev, sig, arg)
+    values, bound = arg
+    return ev.secure_aggregation.secure_sum(uri, values, bound, _member(sig))
+  return rule
+
+
 def _select(ev, sig, arg):
   keys, max_key, server_value, select_fn = arg
   select_fn = ev.as_callable(select_fn)
@@ -199,9 +209,11 @@ IMPLS = {
     'federated_min': _extreme(np.minimum, _max_of),
     'federated_max': _extreme(np.maximum, _min_of),
     'federated_sum': _federated_sum,
-    'federated_secure_sum': _secure_sum,
-    'federated_secure_sum_bitwidth': _secure_sum,
-    'federated_secure_modular_sum': _secure_modular_sum,
+    'federated_secure_sum': _secure('federated_secure_sum', _secure_sum),
+    'federated_secure_sum_bitwidth': _secure('federated_secure_sum_bitwidth',
+                                             _secure_sum),
+    'federated_secure_modular_sum': _secure('federated_secure_modular_sum',
+                                            _secure_modular_sum),
     'federated_select': _select,
     'federated_value_at_clients': _identity,
     'federated_value_at_server': _identity,

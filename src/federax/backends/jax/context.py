@@ -29,10 +29,15 @@ class JaxContext(context_stack.Context):
   Computations or arguments it cannot lower (strings, function arguments,
   ragged shapes, 64-bit types while JAX runs in 32 bits) run on the
   reference interpreter instead, with a debug log line saying why.
+  With `secure_aggregation` (e.g. an
+  `fx.aggregators.secure_protocol.MaskedSecureAggregation`), the secure-sum
+  intrinsics run its protocol on the host (a callback inside the program)
+  instead of a plain sum.
   """
 
   def __init__(self, chunk_size: int | None = None, devices=None,
-               default_num_clients: int = 0):
+               default_num_clients: int = 0, secure_aggregation=None):
+    from federax.backends.interpreter import context as interpreter_context
     if chunk_size is not None and (not isinstance(chunk_size, int) or
                                    chunk_size < 1):
       raise ValueError(f'chunk_size: expected a positive int or None, got '
@@ -40,8 +45,10 @@ class JaxContext(context_stack.Context):
     if not isinstance(default_num_clients, int) or default_num_clients < 0:
       raise ValueError(f'default_num_clients: expected an int >= 0, got '
                        f'{default_num_clients!r}.')
+    interpreter_context.check_secure_aggregation(secure_aggregation)
     self.chunk_size = chunk_size
     self.default_num_clients = default_num_clients
+    self.secure_aggregation = secure_aggregation
     self._devices = devices
     self._runners = weakref.WeakKeyDictionary()
     self._lowerable = weakref.WeakKeyDictionary()
@@ -56,7 +63,8 @@ class JaxContext(context_stack.Context):
     """The compiled program of `computation` (created on first use)."""
     from federax.backends.jax import runner as runner_lib
     if computation not in self._runners:
-      self._runners[computation] = runner_lib.Runner(computation)
+      self._runners[computation] = runner_lib.Runner(
+          computation, self.secure_aggregation)
     return self._runners[computation]
 
   def _fallback(self, computation, arg, reason):
@@ -64,7 +72,8 @@ class JaxContext(context_stack.Context):
                reason)
     if self._interpreter is None:
       from federax.backends.interpreter import InterpreterContext
-      self._interpreter = InterpreterContext(self.default_num_clients)
+      self._interpreter = InterpreterContext(self.default_num_clients,
+                                             self.secure_aggregation)
     return self._interpreter.invoke(computation, arg)
 
   def invoke(self, computation, arg):
@@ -134,7 +143,8 @@ class JaxContext(context_stack.Context):
 
 
 def create_jax_context(chunk_size: int | None = None, devices=None,
-                       default_num_clients: int = 0) -> JaxContext:
+                       default_num_clients: int = 0,
+                       secure_aggregation=None) -> JaxContext:
   """A new vectorized-JAX execution context.
 
   Example:
@@ -143,11 +153,12 @@ def create_jax_context(chunk_size: int | None = None, devices=None,
     >>> ctx.chunk_size
     64
   """
-  return JaxContext(chunk_size, devices, default_num_clients)
+  return JaxContext(chunk_size, devices, default_num_clients,
+                    secure_aggregation)
 
 
 def set_jax_context(chunk_size: int | None = None, devices=None,
-                    default_num_clients: int = 0):
+                    default_num_clients: int = 0, secure_aggregation=None):
   """Makes the vectorized JAX backend the default execution context.
 
   Example:
@@ -155,11 +166,12 @@ def set_jax_context(chunk_size: int | None = None, devices=None,
     >>> fx.backends.jax.set_jax_context()
   """
   context_stack.set_default_context(
-      create_jax_context(chunk_size, devices, default_num_clients))
+      create_jax_context(chunk_size, devices, default_num_clients,
+                         secure_aggregation))
 
 
 def jax_context(chunk_size: int | None = None, devices=None,
-                default_num_clients: int = 0):
+                default_num_clients: int = 0, secure_aggregation=None):
   """A `with` block in which computations run on the vectorized backend.
 
   Example:
@@ -171,4 +183,5 @@ def jax_context(chunk_size: int | None = None, devices=None,
     15
   """
   return context_stack.install(
-      create_jax_context(chunk_size, devices, default_num_clients))
+      create_jax_context(chunk_size, devices, default_num_clients,
+                         secure_aggregation))

@@ -36,8 +36,10 @@ class Pending:
 class Evaluator:
   """Evaluates building blocks inside one traced call."""
 
-  def __init__(self, plan: aggregation.Plan, inputs: list):
+  def __init__(self, plan: aggregation.Plan, inputs: list,
+               secure_aggregation=None):
     self.plan = plan
+    self.secure_aggregation = secure_aggregation  # runs the secure sums
     self.inputs = inputs  # filled while the argument is bound
     self.pending: list[Pending] = []
     self.checks: list = []

@@ -83,8 +83,52 @@ def _aggregate(ev, sig, arg):
                                report))
 
 
+class _HostError:
+  """A check's message: the error the host callback last caught."""
+
+  def __init__(self):
+    self.message = ''
+
+  def __str__(self):
+    return self.message
+
+
+def _protocol_sum(ev, uri, sig, arg):
+  """A secure sum by the context's protocol: the clients' rows go to a host
+  callback, which runs the protocol (its server sees masked vectors only).
+  A protocol error is raised after the run as a ValueError."""
+  import numpy as np
+  from jax.experimental import io_callback
+  value, bound = arg
+  member, n = _member(sig), ev.plan.num_clients
+  zeros = jax_support.zeros(member)
+  if n == 0:
+    return zeros
+  rows = ev.flush([value])[0]
+  protocol, error = ev.secure_aggregation, _HostError()
+  host_zeros = _tree_of_type(lambda t: np.zeros(t.shape, t.dtype), member)
+
+  def host(rows, bound):
+    values = [jax.tree_util.tree_map(lambda x: np.asarray(x[i]), rows)
+              for i in range(n)]
+    try:
+      return protocol.secure_sum(uri, values, jax.tree_util.tree_map(
+          np.asarray, bound), member), np.bool_(False)
+    except (ValueError, TypeError) as e:
+      error.message = str(e)
+      return host_zeros, np.bool_(True)
+
+  shapes = (_tree_of_type(lambda t: jax.ShapeDtypeStruct(t.shape, t.dtype),
+                         member), jax.ShapeDtypeStruct((), np.bool_))
+  result, failed = io_callback(host, shapes, rows, ev.resolve(bound))
+  ev.checks.append((failed, error))
+  return result
+
+
 def _secure_sum(kind):
   def rule(ev, sig, arg):
+    if ev.secure_aggregation is not None:
+      return _protocol_sum(ev, kind, sig, arg)
     value, bound = arg
     aggregation = agg.Sum(value, jax_support.zeros(_member(sig)))
     aggregation.secure, aggregation.bound = kind, ev.resolve(bound)
@@ -109,6 +153,8 @@ class _ModularSum(agg.Sum):
 
 
 def _secure_modular_sum(ev, sig, arg):
+  if ev.secure_aggregation is not None:
+    return _protocol_sum(ev, 'federated_secure_modular_sum', sig, arg)
   value, modulus = arg
   return ev.aggregate(_ModularSum(value, jax_support.zeros(_member(sig)),
                                   ev.resolve(modulus)))

@@ -43,8 +43,9 @@ def map_leaves(value, fn):
 class Runner:
   """One computation's jitted program, retraced only for new shapes/plans."""
 
-  def __init__(self, computation):
+  def __init__(self, computation, secure_aggregation=None):
     self.computation = computation
+    self.secure_aggregation = secure_aggregation
     self.traces = 0
     self._jitted = jax.jit(self._run, static_argnums=(1,))
 
@@ -59,7 +60,7 @@ class Runner:
           (plan.devices, plan.per_device) + x.shape[1:])))
       return clients_lib.Input(len(inputs) - 1)
 
-    evaluator = Evaluator(plan, inputs)
+    evaluator = Evaluator(plan, inputs, self.secure_aggregation)
     fn = evaluator.evaluate(self.computation.building_block)
     if ft.parameter is None:
       result = fn()
