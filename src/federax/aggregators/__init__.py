@@ -14,3 +14,30 @@ __all__ += ['secure_protocol']
 from federax.aggregators.secure_modular_sum import SecureModularSumFactory  # noqa: E402,E501
 from federax.aggregators.secure_sum_factory import SecureSumFactory  # noqa: E402,E501
 __all__ += ['SecureModularSumFactory', 'SecureSumFactory']
+
+# Norms and differential privacy: clipping, zeroing, quantiles, DP queries.
+from federax.aggregators.clipping import (  # noqa: E402
+    clipping_factory, zeroing_factory)
+from federax.aggregators.differential_privacy import (  # noqa: E402
+    DifferentiallyPrivateFactory, DPAggregatorState)
+from federax.aggregators.dp_aggregator import dp_aggregator  # noqa: E402
+from federax.aggregators.dp_query import (  # noqa: E402
+    DPQuery, SumAggregationDPQuery)
+from federax.aggregators.gaussian_query import (  # noqa: E402
+    GaussianSumQuery, NoPrivacyAverageQuery, NormalizedQuery)
+from federax.aggregators.privacy_accounting import (  # noqa: E402
+    compute_epsilon, dp_event_of)
+from federax.aggregators.quantile_estimation import (  # noqa: E402
+    PrivateQuantileEstimationProcess)
+from federax.aggregators.quantile_query import (  # noqa: E402
+    NoPrivacyQuantileEstimatorQuery, QuantileAdaptiveClipSumQuery,
+    QuantileEstimatorQuery)
+from federax.aggregators.tree_query import TreeResidualSumQuery  # noqa: E402
+__all__ += ['DPAggregatorState', 'DPQuery', 'DifferentiallyPrivateFactory',
+            'GaussianSumQuery', 'NoPrivacyAverageQuery',
+            'NoPrivacyQuantileEstimatorQuery', 'NormalizedQuery',
+            'PrivateQuantileEstimationProcess',
+            'QuantileAdaptiveClipSumQuery', 'QuantileEstimatorQuery',
+            'SumAggregationDPQuery', 'TreeResidualSumQuery', 'clipping_factory',
+            'compute_epsilon', 'dp_aggregator', 'dp_event_of',
+            'zeroing_factory']
