@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates src/federax/proto/computation_pb2.py from computation.proto.
+# Regenerates src/federax/proto/*_pb2.py from the .proto files beside them
+# (computation.proto: serialized computations; example.proto: the
+# tf.train.Example wire format of TFF's datasets).
 #
 # grpcio-tools is a development tool only (never a runtime dependency); it
 # is installed into a throwaway virtual environment. The version pins the
@@ -13,6 +15,8 @@ if [ ! -x "$TOOLS/bin/python" ]; then
   python3 -m venv "$TOOLS"
   "$TOOLS/bin/pip" install -q 'grpcio-tools==1.75.1'
 fi
-"$TOOLS/bin/python" -m grpc_tools.protoc -Isrc --python_out=src \
-  src/federax/proto/computation.proto
-echo "wrote src/federax/proto/computation_pb2.py"
+for proto in computation example; do
+  "$TOOLS/bin/python" -m grpc_tools.protoc -Isrc --python_out=src \
+    "src/federax/proto/$proto.proto"
+  echo "wrote src/federax/proto/${proto}_pb2.py"
+done

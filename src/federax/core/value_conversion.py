@@ -216,15 +216,46 @@ def to_internal(value, t: types.Type, path: str = 'argument',
   raise TypeError(f'{path}: values of type {t} cannot be passed from Python.')
 
 
+def stacked_form(value):
+  """`value.__fx_stacked__()` for an object with that hook, else `value`.
+
+  The hook lets a dataset object (e.g. `fx.simulation.datasets.Dataset`)
+  stand for a sequence wherever one is accepted: it returns the object's
+  examples stacked along a leading axis, as a pytree of numpy arrays, or
+  None when they cannot be stacked (ragged shapes), in which case the
+  object is iterated for its elements.
+
+  Example:
+    >>> import numpy as np
+    >>> class Examples:
+    ...   def __fx_stacked__(self):
+    ...     return {'x': np.arange(3, dtype=np.int32)}
+    >>> stacked_form(Examples())
+    {'x': array([0, 1, 2], dtype=int32)}
+  """
+  hook = getattr(type(value), '__fx_stacked__', None)
+  if hook is None:
+    return value
+  stacked = hook(value)
+  return value if stacked is None else stacked
+
+
 def sequence_elements(value, t: types.SequenceType, path: str) -> list:
   """The elements of a sequence given as a list or as stacked arrays.
 
   A list (or tuple, or other iterable) holds the elements; arrays are the
   stacked form when their structure is that of the element type and each
-  has one more (leading) dimension than its element, the same for all.
+  has one more (leading) dimension than its element, the same for all. An
+  object with an `__fx_stacked__` hook gives its stacked form (see
+  `stacked_form`), or its elements when that form does not match.
   """
   if isinstance(value, list):
     return value
+  stacked = stacked_form(value)
+  if stacked is not value:
+    n = stacked_length(stacked, t.element)
+    if n is not None:
+      return [_index(stacked, i) for i in range(n)]
   from federax.core import sequence as sequence_lib
   if isinstance(value, sequence_lib.Sequence):  # From inside a JAX function.
     return [to_python(e, value.element_type)
@@ -247,6 +278,7 @@ def stacked_length(value, element: types.Type) -> int | None:
   Used for sequences (elements stacked) and for CLIENTS values (members
   stacked along a leading clients axis).
   """
+  value = stacked_form(value)
   lengths = set()
 
   def visit(v, e, extra=1) -> bool:

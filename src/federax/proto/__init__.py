@@ -1,5 +1,7 @@
-"""The protobuf schema of serialized computations (`computation.proto`).
+"""Protobuf schemas: serialized computations (`computation.proto`) and the
+`tf.train.Example` wire format of TFF's datasets (`example.proto`).
 
-`computation_pb2` is generated from it by `scripts/generate_protos.sh` and
-checked in; see `docs/serialization.md`.
+`computation_pb2` and `example_pb2` are generated from them by
+`scripts/generate_protos.sh` and checked in; see `docs/serialization.md`
+and `docs/simulation.md`.
 """

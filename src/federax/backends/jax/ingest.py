@@ -83,6 +83,7 @@ def _stacked_sequences_per_client(value, member, path, cardinality):
   """
   if not isinstance(member, types.SequenceType) or not value:
     return None
+  value = [value_conversion.stacked_form(v) for v in value]  # Datasets.
   element = member.element
   lengths = [value_conversion.stacked_length(v, element) for v in value]
   if any(n is None for n in lengths):
