@@ -17,14 +17,14 @@ from federax.aggregators import quantile_estimation
 def default_zeroing(inner_factory):
   """TFF's default adaptive zeroing around `inner_factory`.
 
-  The norm is `2 * C + 1` with `C` the 0.98 quantile of the L2 norms
-  (starting at 10, learning rate `log(10)`): values far larger than nearly
-  all others are zeroed.
+  The norm is `2 * C + 1` with `C` the 0.98 quantile of the L-infinity
+  norms (starting at 10, learning rate `log(10)`): values far larger than
+  nearly all others are zeroed.
   """
   norm = quantile_estimation.PrivateQuantileEstimationProcess.no_noise(
       initial_estimate=10.0, target_quantile=0.98,
       learning_rate=math.log(10.0), multiplier=2.0, increment=1.0)
-  return clipping.zeroing_factory(norm, inner_factory)
+  return clipping.zeroing_factory(norm, inner_factory, norm_order=math.inf)
 
 
 def dp_aggregator(noise_multiplier: float, clients_per_round: float,
