@@ -235,6 +235,7 @@ def test_create_errors():
                      r'value_type: expected floating-point tensors'):
     DPF.gaussian_fixed(1.0, 10, 1.0).create(np.int32)
   with pytest.raises(TypeError, match=r'create: value_type: expected the '
-                     r'record_specs float32\[3\] of the tree, got float32\[2\]'):
+                     r'record_specs float32\[3\] of the tree, got '
+                     r'float32\[2\]'):
     DPF.tree_aggregation(1.0, 10, 1.0, (np.float32, [3])).create(
         (np.float32, [2]))

@@ -105,3 +105,10 @@ def test_constructor_errors():
                      r'below_estimate_stddev: expected a finite float >= 0, '
                      r'got -1.0. Pass 0.0 for no noise.'):
     fx.aggregators.QuantileEstimatorQuery(1.0, 0.5, 0.2, -1.0, 10)
+
+
+def test_secure_estimation_counts_with_a_secure_sum():
+  secure = PQEP.no_noise(10.0, 0.5, 0.5, secure_estimation=True)
+  _, estimate = run(secure, 2, VALUES[:8])
+  _, plain = run(PQEP.no_noise(10.0, 0.5, 0.5), 2, VALUES[:8])
+  assert estimate == pytest.approx(plain, rel=1e-6)

@@ -9,7 +9,6 @@ by a fixed denominator (the expected number of clients), and
 
 from __future__ import annotations
 
-import collections
 from typing import Any, NamedTuple
 
 from federax.aggregators import dp_checks
@@ -172,7 +171,3 @@ class NoPrivacyAverageQuery(dp_query.SumAggregationDPQuery):
         lambda x: jnp.where(count == 0, jnp.zeros_like(x),
                             x / safe.astype(x.dtype)), total)
     return mean, global_state, dp_accounting.NonPrivateDpEvent()
-
-  def derive_metrics(self, global_state):
-    del global_state
-    return collections.OrderedDict()

@@ -155,7 +155,8 @@ class QuantileAdaptiveClipSumQuery(dp_query.SumAggregationDPQuery):
     >>> agg = fx.aggregators.DifferentiallyPrivateFactory(query).create(
     ...     fx.TensorType(np.float32))
     >>> output = agg.next(agg.initialize(), [4.0, -0.5])
-    >>> float(output.result), float(output.measurements['dp_query_metrics']['clip'])
+    >>> metrics = output.measurements['dp_query_metrics']
+    >>> float(output.result), float(metrics['clip'])
     (0.5, 1.0)
   """
 
