@@ -94,3 +94,16 @@ def test_query_errors():
   with pytest.raises(TypeError, match=r'TreeResidualSumQuery: value_type: '
                      r'expected a type'):
     fx.aggregators.TreeResidualSumQuery(1.0, 1.0, 'float99')
+
+
+def test_a_serialized_tree_process_gives_the_same_rounds():
+  process = DPF.tree_aggregation(1.0, 2, 1.0, (np.float32, [3]),
+                                 noise_seed=4).create((np.float32, [3]))
+  initialize = fx.deserialize(fx.serialize(process.initialize))
+  next_fn = fx.deserialize(fx.serialize(process.next))
+  values = np.ones([2, 3], np.float32)
+  a, b = process.initialize(), initialize()
+  for _ in range(3):
+    a, b = process.next(a, values), next_fn(b, values)
+    np.testing.assert_array_equal(a.result, b.result)
+    a, b = a.state, b.state
