@@ -8,6 +8,11 @@ from federax.aggregators.sum_factory import SumFactory
 __all__ = ['MeanFactory', 'SumFactory', 'UnweightedAggregationFactory',
            'UnweightedMeanFactory', 'WeightedAggregationFactory']
 
+# Compression: quantization, rotations, sparsification, encoding stages.
+from federax.aggregators import compression as _compression
+from federax.aggregators.compression import *  # noqa: E402,F401,F403
+__all__ += _compression.__all__
+
 # Secure aggregation: secure sums and the pairwise-masking protocol.
 from federax.aggregators import secure_protocol  # noqa: E402
 __all__ += ['secure_protocol']

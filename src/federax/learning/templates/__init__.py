@@ -8,6 +8,8 @@ from federax.learning.templates.composers import (LearningAlgorithmState,
                                                   compose_learning_process)
 from federax.learning.templates.distributors import (DistributionProcess,
                                                      build_broadcast_process)
+from federax.learning.templates.encoded_broadcast import (
+    build_encoded_broadcast_process)
 from federax.learning.templates.fed_eval_client_work import (
     build_fed_eval_client_work)
 from federax.learning.templates.fed_sgd_client_work import (
@@ -25,7 +27,8 @@ from federax.learning.templates.scaffold_client_work import (
 __all__ = ['ClientResult', 'ClientWorkProcess', 'DistributionProcess',
            'FinalizerProcess', 'LearningAlgorithmState', 'LearningProcess',
            'LearningProcessOutput', 'build_apply_optimizer_finalizer',
-           'build_broadcast_process', 'build_fed_eval_client_work',
+           'build_broadcast_process', 'build_encoded_broadcast_process',
+           'build_fed_eval_client_work',
            'build_fed_sgd_client_work',
            'build_mime_lite_client_work', 'build_model_delta_client_work',
            'build_scaffold_client_work', 'compose_learning_process']
