@@ -46,3 +46,18 @@ __all__ += ['DPAggregatorState', 'DPQuery', 'DifferentiallyPrivateFactory',
             'SumAggregationDPQuery', 'TreeResidualSumQuery', 'clipping_factory',
             'compute_epsilon', 'dp_aggregator', 'dp_event_of',
             'zeroing_factory']
+
+# Robust aggregation: median, trimmed mean, Krum, norm bounds; attacks.
+from federax.aggregators import attacks  # noqa: E402
+from federax.aggregators.robust import (  # noqa: E402
+    CoordinateWiseMedianFactory, KrumFactory, TrimmedMeanFactory)
+__all__ += ['CoordinateWiseMedianFactory', 'KrumFactory',
+            'TrimmedMeanFactory', 'attacks']
+
+# Basics: weighting, concatenation, measurements, sampling.
+from federax.aggregators.concat import concat_factory  # noqa: E402
+from federax.aggregators.factory_utils import as_weighted_aggregator  # noqa: E402,E501
+__all__ += ['as_weighted_aggregator', 'concat_factory']
+from federax.aggregators.measurements import add_measurements  # noqa: E402
+from federax.aggregators.sampling import UnweightedReservoirSamplingFactory  # noqa: E402,E501
+__all__ += ['UnweightedReservoirSamplingFactory', 'add_measurements']
