@@ -16,3 +16,7 @@ __all__ = ['build_fed_eval', 'build_fed_sgd', 'build_scaffold',
            'build_unweighted_mime_lite', 'build_weighted_fed_avg',
            'build_weighted_fed_avg_with_optimizer_schedule',
            'build_weighted_fed_prox', 'build_weighted_mime_lite']
+
+# Federated k-means clustering.
+from federax.learning.algorithms.kmeans_clustering import build_fed_kmeans  # noqa: E402,E501
+__all__ += ['build_fed_kmeans']
