@@ -53,6 +53,10 @@ from federax.aggregators.robust import (  # noqa: E402
     CoordinateWiseMedianFactory, KrumFactory, TrimmedMeanFactory)
 __all__ += ['CoordinateWiseMedianFactory', 'KrumFactory',
             'TrimmedMeanFactory', 'attacks']
+from federax.aggregators.robust.presets import (  # noqa: E402
+    norm_bounded_mean, robust_aggregator)
+from federax.aggregators.secure_aggregator import secure_aggregator  # noqa: E402,E501
+__all__ += ['norm_bounded_mean', 'robust_aggregator', 'secure_aggregator']
 
 # Basics: weighting, concatenation, measurements, sampling.
 from federax.aggregators.concat import concat_factory  # noqa: E402
