@@ -31,6 +31,7 @@ from federax import serialization
 from federax import templates
 from federax import aggregators
 from federax import learning
+from federax import program
 from federax import simulation
 
 backends.jax.set_jax_context()
