@@ -4,6 +4,7 @@ stands in for a learning process (no compilation)."""
 
 import collections
 import io
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -200,3 +201,32 @@ def test_progress_bar_on_a_terminal_and_in_a_log():
   lines = log.getvalue().splitlines()
   assert len(lines) == 2  # The first and the last round.
   assert lines[1].startswith('[' + '#' * 30 + '] round 10/10 loss 10.0000')
+
+
+def test_progress_bar_uses_tqdm_when_installed(monkeypatch):
+  calls = []
+
+  class FakeTqdm:
+
+    def __init__(self, **kwargs):
+      calls.append(('init', kwargs['total'], kwargs['initial']))
+
+    def update(self, n):
+      calls.append(('update', n))
+
+    def set_postfix_str(self, text, refresh=True):
+      calls.append(('postfix', text))
+
+    def close(self):
+      calls.append(('close',))
+
+  fake = type(sys)('tqdm')
+  fake.tqdm = FakeTqdm
+  monkeypatch.setitem(sys.modules, 'tqdm', fake)
+  bar = fx.simulation.ProgressBar(5, file=io.StringIO())
+  for key in (3, 4, 5):
+    bar.release({'loss': float(key)}, key)
+  bar.close()
+  assert calls == [('init', 5, 2), ('update', 1), ('postfix', 'loss 3.0000'),
+                   ('update', 1), ('postfix', 'loss 4.0000'), ('update', 1),
+                   ('postfix', 'loss 5.0000'), ('close',)]
