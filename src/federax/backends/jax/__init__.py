@@ -2,6 +2,7 @@
 
 from federax.backends.jax.context import (JaxContext, create_jax_context,
                                           jax_context, set_jax_context)
+from federax.backends.jax.differentiable import to_jax_function
 
 __all__ = ['JaxContext', 'create_jax_context', 'jax_context',
-           'set_jax_context']
+           'set_jax_context', 'to_jax_function']

@@ -79,9 +79,15 @@ class JaxContext(context_stack.Context):
   def invoke(self, computation, arg):
     from federax.backends.interpreter import context as interpreter_context
     from federax.backends.jax import ingest
+    from federax.core import computation as computation_lib
     if computation not in self._lowerable:
       self._lowerable[computation] = ingest.check_lowerable(computation)
     reason = self._lowerable[computation]
+    if computation_lib._inside_jax_trace():  # pylint: disable=protected-access
+      # Called inside jax.grad/jit/vmap: run as a pure JAX function.
+      from federax.backends.jax import differentiable
+      return differentiable.call_traced(self.runner(computation), arg,
+                                        self.chunk_size, reason)
     if reason:
       return self._fallback(computation, arg, reason)
     ft = computation.type_signature
