@@ -20,3 +20,13 @@ __all__ = ['build_fed_eval', 'build_fed_sgd', 'build_scaffold',
 # Federated k-means clustering.
 from federax.learning.algorithms.kmeans_clustering import build_fed_kmeans  # noqa: E402,E501
 __all__ += ['build_fed_kmeans']
+
+# FedAvgM, FedNova, q-FedAvg, FedDyn and FedBuff (simulated).
+from federax.learning.algorithms.fed_avg_momentum import (  # noqa: E402
+    build_fed_avg_with_server_momentum)
+from federax.learning.algorithms.fed_buff import build_fed_buff  # noqa: E402
+from federax.learning.algorithms.fed_dyn import build_fed_dyn  # noqa: E402
+from federax.learning.algorithms.fed_nova import build_fed_nova  # noqa: E402
+from federax.learning.algorithms.q_fed_avg import build_q_fed_avg  # noqa: E402
+__all__ += ['build_fed_avg_with_server_momentum', 'build_fed_buff',
+            'build_fed_dyn', 'build_fed_nova', 'build_q_fed_avg']

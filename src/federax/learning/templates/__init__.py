@@ -32,3 +32,18 @@ __all__ = ['ClientResult', 'ClientWorkProcess', 'DistributionProcess',
            'build_fed_sgd_client_work',
            'build_mime_lite_client_work', 'build_model_delta_client_work',
            'build_scaffold_client_work', 'compose_learning_process']
+
+# FedNova, q-FedAvg, FedDyn and FedBuff parts.
+from federax.learning.templates.fed_buff_client_work import (  # noqa: E402
+    build_fed_buff_client_work)
+from federax.learning.templates.fed_dyn_client_work import (  # noqa: E402
+    build_fed_dyn_client_work)
+from federax.learning.templates.fed_nova_client_work import (  # noqa: E402
+    build_fed_nova_client_work, build_fed_nova_finalizer)
+from federax.learning.templates.model_history_distributor import (  # noqa: E402,E501
+    build_model_history_distributor)
+from federax.learning.templates.q_fed_avg_client_work import (  # noqa: E402
+    build_q_fed_avg_client_work)
+__all__ += ['build_fed_buff_client_work', 'build_fed_dyn_client_work',
+            'build_fed_nova_client_work', 'build_fed_nova_finalizer',
+            'build_model_history_distributor', 'build_q_fed_avg_client_work']
