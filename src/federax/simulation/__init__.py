@@ -4,7 +4,8 @@
 datasets; `build_uniform_sampling_fn`/`build_weighted_sampling_fn` pick
 each round's clients; `build_straggler_fn` makes some of them fail or do
 partial work; `run_training_process` and `train_model` run training loops
-with checkpoints, metrics and a progress bar (docs/programs.md). See
+with checkpoints, metrics and a progress bar (docs/programs.md);
+`fx.simulation.baselines` has TFF's baseline tasks. See
 docs/simulation.md. Importing this loads numpy only.
 
 Example:
@@ -17,6 +18,7 @@ Example:
   2
 """
 
+from federax.simulation import baselines
 from federax.simulation import datasets
 from federax.simulation.sampling import (build_num_examples_sampling_fn,
                                          build_uniform_sampling_fn,
