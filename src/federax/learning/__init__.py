@@ -14,3 +14,7 @@ __all__ = ['ClientSpec', 'ClientWeighting', 'algorithms', 'metrics', 'models',
 # Federated GANs (imported here so that fx.learning.gans works).
 from federax.learning import gans  # noqa: E402
 __all__ += ['gans']
+
+# Federated Reconstruction under TFF's older name, tff.learning.reconstruction.
+from federax.learning import reconstruction  # noqa: E402
+__all__ += ['reconstruction']

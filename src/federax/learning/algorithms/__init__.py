@@ -30,3 +30,16 @@ from federax.learning.algorithms.fed_nova import build_fed_nova  # noqa: E402
 from federax.learning.algorithms.q_fed_avg import build_q_fed_avg  # noqa: E402
 __all__ += ['build_fed_avg_with_server_momentum', 'build_fed_buff',
             'build_fed_dyn', 'build_fed_nova', 'build_q_fed_avg']
+
+# Personalization evaluation.
+from federax.learning.algorithms.personalization_eval import (  # noqa: E402
+    build_personalization_eval_computation)
+from federax.learning.algorithms.personalization_strategies import (  # noqa: E402,E501
+    build_evaluate_fn, build_finetune_eval_fn)
+__all__ += ['build_evaluate_fn', 'build_finetune_eval_fn',
+            'build_personalization_eval_computation']
+
+# Federated Reconstruction.
+from federax.learning.algorithms.fed_recon import (  # noqa: E402
+    build_fed_recon, build_fed_recon_eval)
+__all__ += ['build_fed_recon', 'build_fed_recon_eval']

@@ -27,3 +27,9 @@ from federax.learning.models.metrics import (build_mean_metrics_fns,
 from federax.learning.models.model_weights import ModelWeights
 from federax.learning.models.weights_io import (load_model_weights,
                                                 save_model_weights)
+
+# Reconstruction models (global and local variables).
+from federax.learning.models.reconstruction_model import (  # noqa: E402
+    ReconstructionBatchOutput, ReconstructionModel)
+from federax.learning.models.reconstruction_split import (  # noqa: E402
+    DatasetSplit, build_dataset_split_fn)

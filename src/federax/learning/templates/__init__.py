@@ -47,3 +47,8 @@ from federax.learning.templates.q_fed_avg_client_work import (  # noqa: E402
 __all__ += ['build_fed_buff_client_work', 'build_fed_dyn_client_work',
             'build_fed_nova_client_work', 'build_fed_nova_finalizer',
             'build_model_history_distributor', 'build_q_fed_avg_client_work']
+
+# Federated Reconstruction.
+from federax.learning.templates.reconstruction_client_work import (  # noqa: E402,E501
+    build_fed_recon_client_work, build_fed_recon_eval_client_work)
+__all__ += ['build_fed_recon_client_work', 'build_fed_recon_eval_client_work']
