@@ -241,3 +241,22 @@ def test_optimizer_errors_name_the_argument():
   with pytest.raises(TypeError, match='^server_optimizer_fn: expected an optax'):
     fx.learning.algorithms.build_weighted_fed_avg(
         t.model(), fx.learning.optimizers.build_sgdm(0.1), 'sgd')
+
+
+def test_a_round_trains_each_client_once(monkeypatch):
+  # The metrics are finalized at the server before the update's mean is
+  # taken; the backend still runs every aggregation of the round in one
+  # pass over the clients, so local training is traced and run once.
+  from federax.backends.jax import aggregation
+  passes = []
+  run_pass = aggregation.run_pass
+
+  def counting(plan, inputs, aggregations, outputs):
+    passes.append(len(aggregations))
+    return run_pass(plan, inputs, aggregations, outputs)
+
+  monkeypatch.setattr(aggregation, 'run_pass', counting)
+  process = fx.learning.algorithms.build_weighted_fed_avg(
+      t.model(), fx.learning.optimizers.build_sgdm(0.1))
+  process.next(process.initialize(), t.clients([5, 7]))
+  assert len(passes) == 1 and passes[0] >= 3

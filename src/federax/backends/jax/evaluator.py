@@ -2,8 +2,11 @@
 
 Server and all-equal values are JAX pytrees; CLIENTS values are lazy
 `Clients` graphs; the result of an aggregation is a `Pending` value until a
-server computation needs it, at which point every pending aggregation runs
-in one pass over the clients. Lambdas and blocks are Python closures while
+value must reach the clients (a broadcast) or the call ends, at which point
+every pending aggregation runs in one pass over the clients. Server
+computations on pending results are `Deferred` until then, so that the
+aggregations a round makes after using a result (a metrics sum finalized
+at the server, then the model update's mean) still share one pass. Lambdas and blocks are Python closures while
 JAX traces.
 """
 
@@ -31,6 +34,27 @@ class Pending:
     if not self.done:
       self.evaluator.flush()
     return self.value
+
+
+class Deferred:
+  """A server value computed from pending results when it is needed."""
+
+  def __init__(self, thunk):
+    self.thunk = thunk
+    self.done, self.value = False, None
+
+  def get(self):
+    if not self.done:
+      self.value, self.done = self.thunk(), True
+    return self.value
+
+
+def _is_lazy(value) -> bool:
+  if isinstance(value, (Pending, Deferred)):
+    return not value.done
+  if isinstance(value, tuple):
+    return any(_is_lazy(v) for v in value)
+  return False
 
 
 class Evaluator:
@@ -75,10 +99,16 @@ class Evaluator:
     self.checks.extend(checks)
     return rows
 
+  def later(self, fn, value):
+    """`fn(value)`, deferred while `value` holds pending results."""
+    if _is_lazy(value):
+      return Deferred(lambda: fn(self.resolve(value)))
+    return fn(self.resolve(value))
+
   def resolve(self, value):
     """`value` with every pending aggregation replaced by its result."""
-    if isinstance(value, Pending):
-      return value.get()
+    if isinstance(value, (Pending, Deferred)):
+      return self.resolve(value.get())
     if isinstance(value, tuple):
       return tuple(self.resolve(v) for v in value)
     return value
@@ -93,8 +123,8 @@ class Evaluator:
     return clients_lib.Broadcast(value)
 
   def _select(self, value, index):
-    if isinstance(value, Pending):
-      value = value.get()
+    if isinstance(value, (Pending, Deferred)):
+      return self.later(lambda v: v[index], value)
     return value[index]
 
   def _call(self, comp, env):

@@ -34,7 +34,7 @@ def _map(ev, sig, arg):
 
 def _apply(ev, sig, arg):
   fn, value = arg
-  return fn(ev.resolve(value))
+  return ev.later(fn, value)
 
 
 def _resolved(ev, sig, arg):
@@ -216,7 +216,7 @@ RULES = {
     'federated_value_at_clients': _resolved,
     'federated_value_at_server': _resolved,
     'federated_zip_at_clients': _zip_at_clients,
-    'federated_zip_at_server': _resolved,
+    'federated_zip_at_server': lambda ev, sig, arg: arg,
     'sequence_map': _sequence_map,
     'sequence_reduce': _sequence_reduce,
     'sequence_sum': _sequence_sum,
