@@ -33,6 +33,7 @@ from federax import aggregators
 from federax import learning
 from federax import program
 from federax import simulation
+from federax import analytics
 
 backends.jax.set_jax_context()
 
