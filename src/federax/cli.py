@@ -1,5 +1,11 @@
 """The `federax` command.
 
+`federax train` trains a model with federated learning in simulation
+(flags or a config file; writes metrics, TensorBoard events, checkpoints
+and a plot; see `federax.apps.train`). `federax datasets list` lists the
+known datasets and `federax datasets download NAME` fetches one ahead of
+use (`federax.apps.datasets`).
+
 `federax inspect TARGET` prints a computation's name, type signature and
 IR. TARGET is `path/to/file.py:NAME` (the file is run as a module and NAME
 looked up in it), `package.module:NAME` (imported as Python would from the
@@ -50,13 +56,23 @@ def main(argv: list[str] | None = None) -> int:
   except CommandError as e:
     print(f'federax {args.command}: error: {e}', file=sys.stderr)
     return 2
+  except Exception as e:  # A user mistake the apps name: one line, status 2.
+    if type(e).__name__ not in ('ConfigError', 'DatasetsCommandError'):
+      raise
+    print(f'federax {args.command}: error: {e}', file=sys.stderr)
+    return 2
 
 
 def _parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(
-      prog='federax', description='Tools for federax computations.')
+      prog='federax',
+      description='federax: federated learning and federated computation on '
+                  'JAX. Run "federax COMMAND --help" for a command\'s flags.',
+      epilog='example: federax train --dataset digits --rounds 20')
   commands = parser.add_subparsers(dest='command', required=True,
                                    metavar='COMMAND')
+  _add_train(commands)
+  _add_datasets(commands)
   inspect = commands.add_parser(
       'inspect', help="print a computation's type signature and IR",
       description="Print a computation's name, type signature and IR.")
@@ -75,6 +91,61 @@ def _parser() -> argparse.ArgumentParser:
            '(the pieces and their types), or why it does not fit them')
   inspect.set_defaults(run=_inspect)
   return parser
+
+
+def _add_train(commands) -> None:
+  from federax.apps.train import flags
+  train = commands.add_parser(
+      'train', help='train a model with federated learning (simulation)',
+      description=flags.DESCRIPTION, epilog=flags.EPILOG,
+      formatter_class=argparse.RawDescriptionHelpFormatter)
+  flags.add_arguments(train)
+  train.set_defaults(run=_train)
+
+
+def _train(args) -> int:
+  import json
+  from federax.apps import train
+  from federax.apps.train import flags
+  config = flags.config_from_args(args)
+  if args.print_config:
+    print(json.dumps(config.resolved().to_dict(), indent=2))
+    return 0
+  train.train(config, fresh=args.fresh)
+  return 0
+
+
+def _add_datasets(commands) -> None:
+  datasets = commands.add_parser(
+      'datasets', help='list or download federated datasets',
+      description='List the federated datasets federax knows, or download '
+                  'one ahead of use.')
+  actions = datasets.add_subparsers(dest='action', required=True,
+                                    metavar='ACTION')
+  listing = actions.add_parser(
+      'list', help='list the datasets and whether they are cached',
+      description='List the datasets and whether their files are cached.')
+  download = actions.add_parser(
+      'download', help='download a dataset into the cache',
+      description='Download a dataset\'s files into the cache (resumed if '
+                  'interrupted; used offline afterwards).')
+  download.add_argument('name', metavar='NAME',
+                        help='a dataset name from "federax datasets list"')
+  download.add_argument('--no-progress', dest='progress',
+                        action='store_false', help='no progress bar')
+  for action in (listing, download):
+    action.add_argument(
+        '--cache-dir', metavar='DIR', default=None,
+        help='the cache (default $FEDERAX_DATASETS_DIR or '
+             '~/.cache/federax/datasets)')
+  datasets.set_defaults(run=_datasets)
+
+
+def _datasets(args) -> int:
+  from federax.apps import datasets
+  if args.action == 'list':
+    return datasets.list_datasets(args.cache_dir)
+  return datasets.download(args.name, args.cache_dir, args.progress)
 
 
 def _inspect(args) -> int:
