@@ -142,13 +142,20 @@ def _secure_sum(ev, sig, arg):
 
 
 def _secure_modular_sum(ev, sig, arg):
+  """The sum modulo the modulus, reduced after every addition."""
   values, modulus = arg
   t = _member(sig)
-  total = _sum(t, values)
   if isinstance(t, types.StructType) and not isinstance(modulus, tuple):
     modulus = _tree(lambda tt: modulus, t)
-  return _tree(lambda tt, s, m: np.mod(s, np.asarray(m, tt.dtype)), t, total,
-               modulus)
+
+  def add_up(tt, m, *column):
+    m = int(np.asarray(m))
+    total = np.zeros(tt.shape, np.int64)
+    for v in column:
+      total = np.mod(total + np.mod(np.asarray(v, np.int64), m), m)
+    return total.astype(tt.dtype)
+
+  return _tree(add_up, t, modulus, *values)
 
 
 def _secure(uri, plain):

@@ -144,12 +144,34 @@ class _ModularSum(agg.Sum):
     super().__init__(node, zeros)
     self.bound = modulus
 
-  def finish(self, acc):
-    modulus = self.bound
-    if isinstance(acc, tuple) and not isinstance(modulus, tuple):
-      modulus = jax.tree_util.tree_map(lambda _: self.bound, acc)
+  def _moduli(self, acc):
+    if isinstance(acc, tuple) and not isinstance(self.bound, tuple):
+      return jax.tree_util.tree_map(lambda _: self.bound, acc)
+    return self.bound
+
+  def step(self, acc, rows, mask):
+    # Reduced modulo m after every addition, so sums never overflow.
+    def add(a, x, m):
+      m = jnp.asarray(m, a.dtype)
+      x = jnp.mod(agg._masked(x, mask, 0), m)  # pylint: disable=protected-access
+      total, _ = jax.lax.scan(lambda u, v: (_add_mod(u, v, m), None), a, x)
+      return total
+    return jax.tree_util.tree_map(add, acc, rows, self._moduli(acc))
+
+  def combine(self, a, b):
     return jax.tree_util.tree_map(
-        lambda s, m: jnp.mod(s, jnp.asarray(m, s.dtype)), acc, modulus)
+        lambda u, v, m: _add_mod(u, v, jnp.asarray(m, u.dtype)), a, b,
+        self._moduli(a))
+
+  def finish(self, acc):
+    return jax.tree_util.tree_map(
+        lambda s, m: jnp.mod(s, jnp.asarray(m, s.dtype)), acc,
+        self._moduli(acc))
+
+
+def _add_mod(a, b, m):
+  """`(a + b) mod m` for `a, b` in `[0, m)`, without overflow."""
+  return jnp.where(a >= m - b, a - (m - b), a + b)
 
 
 def _secure_modular_sum(ev, sig, arg):
