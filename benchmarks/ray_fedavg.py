@@ -15,8 +15,10 @@ weighted by examples) built with `build_weighted_fed_avg`, as in
   and reads its share's datasets itself; only client ids travel.
 
 First round = send + trace + compile + run; steady = median of `--repeats`
-rounds. The overhead Ray adds is steady(ray) - steady(local) for the same
-data path.
+rounds, the local and Ray rounds called in turn (so both see the same
+machine conditions). The overhead Ray adds is steady(ray) - steady(local)
+for the same data path; `mean of scalars` (a `federated_mean` of one float
+per client) shows the fixed cost of a call.
 
 Run: `python benchmarks/ray_fedavg.py [--clients 1000] [--repeats 5]`.
 """
@@ -56,11 +58,17 @@ def w1_client_data(num_clients, examples, dim, classes):
       lambda c: datasets.Dataset.from_tensor_slices((x[int(c)], y[int(c)])))
 
 
-def timed(run, repeats):
+def first(run):
   start = time.perf_counter()
   jax.block_until_ready(jax.tree_util.tree_leaves(run()))
-  first = time.perf_counter() - start
-  return first, w1.steady_rounds([run], repeats)[0]
+  return time.perf_counter() - start
+
+
+def in_context(ctx, fn):
+  def run():
+    with fx.framework.install_context(ctx):
+      return fn()
+  return run
 
 
 def main():
@@ -73,6 +81,7 @@ def main():
   n = args.clients
   model, x, y = w1.make_data(n)
   flat = (x.reshape(n, w1.EXAMPLES, w1.DIM), y.reshape(n, w1.EXAMPLES))
+  del x, y
   factory = functools.partial(w1_client_data, n, w1.EXAMPLES, w1.DIM,
                               w1.CLASSES)
   np.testing.assert_array_equal(
@@ -81,32 +90,44 @@ def main():
   state = process.initialize()
   ids = [str(i) for i in range(n)]
   local_data = factory()
+  mean = fx.federated_computation(lambda v: fx.federated_mean(v),
+                                  fx.type_at_clients(np.float32))
+  scalars = np.arange(n, dtype=np.float32)
+  local = fx.backends.jax.create_jax_context()
   print(f'jax {jax.__version__}, W1 FedAvg round, {n} clients; '
         f'{os.cpu_count()} cores')
-  print(f'{"backend, data":<28s} {"first round s":>13s} '
-        f'{"steady s/round":>14s} {"overhead s":>10s}')
-  rows = {}
-
-  def report(name, first, steady, base=None):
-    rows[name] = steady
-    extra = f'{steady - rows[base]:10.3f}' if base else f'{"":>10s}'
-    print(f'{name:<28s} {first:13.3f} {steady:14.3f} {extra}', flush=True)
-
-  report('local, stacked', *timed(lambda: process.next(state, flat),
-                                  args.repeats))
-  report('local, ClientData', *timed(lambda: process.next(state, [
-      local_data.create_dataset_for_client(c) for c in ids]), args.repeats))
-  del local_data
   for k in args.workers:
     with fx.backends.ray.ray_context(
-        num_workers=k, object_store_memory=args.object_store_mb * 2**20):
-      report(f'ray {k}, shipped',
-             *timed(lambda: process.next(state, flat), args.repeats),
-             base='local, stacked')
+        num_workers=k, object_store_memory=args.object_store_mb * 2**20) as ray:
       remote = fx.backends.ray.RemoteClientData(factory, ids)
-      report(f'ray {k}, RemoteClientData',
-             *timed(lambda: process.next(state, remote), args.repeats),
-             base='local, ClientData')
+      rounds = {  # name: (run, the local run it is compared with)
+          'local, stacked': (in_context(local, lambda: process.next(
+              state, flat)), None),
+          f'ray {k}, shipped': (in_context(ray, lambda: process.next(
+              state, flat)), 'local, stacked'),
+          'local, ClientData': (in_context(local, lambda: process.next(
+              state, [local_data.create_dataset_for_client(c)
+                      for c in ids])), None),
+          f'ray {k}, RemoteClientData': (in_context(ray, lambda: process.next(
+              state, remote)), 'local, ClientData'),
+      }
+      tiny = {
+          'local, mean of scalars': (in_context(local, lambda: mean(
+              scalars)), None),
+          f'ray {k}, mean of scalars': (in_context(ray, lambda: mean(
+              scalars)), 'local, mean of scalars'),
+      }
+      print(f'\n{"backend, data":<28s} {"first round s":>13s} '
+            f'{"steady s/round":>14s} {"overhead s":>10s}')
+      for table, repeats in ((rounds, args.repeats), (tiny, 50)):
+        firsts = {name: first(run) for name, (run, _) in table.items()}
+        # Called in turn, so that all see the same machine conditions.
+        steady = dict(zip(table, w1.steady_rounds(
+            [run for run, _ in table.values()], repeats)))
+        for name, (_, base) in table.items():
+          extra = f'{steady[name] - steady[base]:10.4f}' if base else ''
+          print(f'{name:<28s} {firsts[name]:13.3f} {steady[name]:14.4f} '
+                f'{extra:>10s}', flush=True)
 
 
 if __name__ == '__main__':
