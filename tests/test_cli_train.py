@@ -44,7 +44,7 @@ def test_metrics_csv_has_each_round_once_with_training_and_test(run):
   assert sorted(rows) == [0, 1, 2, 3]  # Round 0: the initial evaluation.
   for round_num in (1, 2, 3):
     assert 0 < rows[round_num][plot_lib.TRAIN_LOSS]
-    assert 0 <= rows[round_num][plot_lib.TEST_ACCURACY] <= 1
+    assert 0 <= rows[round_num]['evaluation/accuracy'] <= 1
     assert rows[round_num]['round_time_in_seconds'] > 0
 
 

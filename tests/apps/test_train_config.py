@@ -32,6 +32,17 @@ def test_dataset_defaults(dataset, model, clients, per_round):
   assert resolved.output_dir.endswith(f'{dataset}_fedavg_{model}')
 
 
+@pytest.mark.parametrize('task,model', [
+    ('emnist_character', 'cnn_dropout'), ('cifar100_image', 'resnet18'),
+    ('shakespeare_character', 'lstm'), ('stackoverflow_word', 'lstm'),
+    ('stackoverflow_tag', 'logistic')])
+def test_task_defaults(task, model):
+  resolved = TrainConfig(task=task).resolved()
+  assert (resolved.dataset, resolved.model, resolved.clients_per_round) == (
+      None, model, 10)
+  assert resolved.output_dir.endswith(f'{task}_fedavg_{model}')
+
+
 def test_algorithm_defaults():
   assert TrainConfig(algorithm='fedsgd').resolved().server_lr == 0.1
   fedavgm = TrainConfig(algorithm='fedavgm').resolved()
@@ -82,9 +93,19 @@ def test_print_config_round_trips_through_a_config_file(tmp_path, capsys):
      "got 'cnn'."),
     ({'algorithm': 'scaffold', 'client_momentum': 0.9},
      '--client-momentum: scaffold uses plain SGD'),
-    ({'dataset': 'emnist', 'num_clients': 5}, "EMNIST's clients are its"),
+    ({'dataset': 'emnist', 'num_clients': 5},
+     '--num-clients: the clients of EMNIST are given'),
     ({'client_lr': 0}, '--client-lr: expected a number > 0, got 0.'),
     ({'progress': 'yes'}, "--progress: expected true or false, got 'yes'."),
+    ({'task': 'mnist_digits'}, '--task: expected one of emnist_character, '),
+    ({'task': 'emnist_character', 'dataset': 'digits'},
+     '--task brings its own data; drop --dataset digits.'),
+    ({'task': 'emnist_character', 'model': 'resnet18'},
+     "--model: expected one of cnn_dropout, cnn, 2nn (the models for "
+     "emnist_character); got 'resnet18'."),
+    ({'synthetic_data': True}, '--synthetic-data applies to --task only.'),
+    ({'task': 'shakespeare_character', 'num_clients': 3},
+     '--num-clients: the clients of shakespeare_character are given'),
 ])
 def test_bad_settings_name_the_flag(values, message):
   with pytest.raises(ConfigError) as raised:

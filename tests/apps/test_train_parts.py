@@ -77,13 +77,28 @@ def test_privacy_fn_reports_epsilon_quietly(caplog):
 
 
 def test_plot_draws_loss_and_accuracy(tmp_path):
-  rows = {0: {plot_lib.TEST_ACCURACY: 0.1, plot_lib.TEST_LOSS: 2.3},
-          1: {plot_lib.TRAIN_LOSS: 1.0, plot_lib.TRAIN_ACCURACY: 0.6,
-              plot_lib.TEST_ACCURACY: 0.7, plot_lib.TEST_LOSS: 0.9,
-              plot_lib.EPSILON: 3.0}}
+  rows = {0: {'evaluation/accuracy': 0.1, 'evaluation/loss': 2.3},
+          1: {'client_work/train/loss': 1.0,
+              'client_work/train/accuracy': 0.6,
+              'evaluation/accuracy': 0.7, 'evaluation/loss': 0.9,
+              'epsilon': 3.0}}
   path = plot_lib.plot_metrics(rows, str(tmp_path / 'sub' / 'p.png'), 'x')
   with open(path, 'rb') as f:
     assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+
+
+def test_metric_column_prefers_accuracy_then_the_first_metric():
+  rows = {1: {'evaluation/loss': 1.0, 'evaluation/num_examples': 3.0,
+              'evaluation/evaluation_time_in_seconds': 0.1,
+              'evaluation/precision': 0.2,
+              'evaluation/sparse_categorical_accuracy': 0.5,
+              'client_work/train/recall_at_5': 0.3,
+              'client_work/train/num_batches': 2.0}}
+  assert plot_lib.metric_column(rows, plot_lib.TEST) == (
+      'evaluation/sparse_categorical_accuracy')
+  assert plot_lib.metric_column(rows, plot_lib.TRAIN) == (
+      'client_work/train/recall_at_5')
+  assert plot_lib.metric_column({}, plot_lib.TEST) is None
 
 
 RUNS = {

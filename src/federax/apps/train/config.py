@@ -24,7 +24,6 @@ import dataclasses
 import difflib
 import os
 import re
-from typing import Any
 
 
 class ConfigError(ValueError):
@@ -41,6 +40,16 @@ DATASETS = {
     'emnist': dict(model='cnn', num_clients=None, clients_per_round=10,
                    models=('cnn', 'mlp', 'linear')),
 }
+# TFF's baseline tasks (fx.simulation.baselines): their models by id, the
+# first the default.
+TASKS = {
+    'emnist_character': ('cnn_dropout', 'cnn', '2nn'),
+    'cifar100_image': ('resnet18', 'resnet34', 'resnet50', 'resnet101',
+                       'resnet152'),
+    'shakespeare_character': ('lstm',),
+    'stackoverflow_word': ('lstm',),
+    'stackoverflow_tag': ('logistic',),
+}
 DATASET_HELP = ('digits (scikit-learn\'s 8x8 digits, offline), synthetic_A_B '
                 '/ synthetic_iid (FedProx\'s Synthetic(A, B), generated), '
                 'emnist (EMNIST digits) or emnist62 (all 62 classes; both '
@@ -54,7 +63,7 @@ PARTITIONERS = ('dirichlet', 'iid', 'shards')
 RUN_ONLY = frozenset({'rounds', 'output_dir', 'cache_dir', 'rounds_per_eval',
                       'rounds_per_checkpoint', 'keep_checkpoints',
                       'eval_clients', 'tensorboard', 'plot', 'progress'})
-_SYNTHETIC = re.compile(r'^synthetic(_iid|_(\d+(\.\d+)?)_(\d+(\.\d+)?))?$')
+SYNTHETIC = re.compile(r'^synthetic(_iid|_(\d+(\.\d+)?)_(\d+(\.\d+)?))?$')
 
 
 def _setting(default, help_text, group, metavar=None, choices=None):
@@ -65,7 +74,15 @@ def _setting(default, help_text, group, metavar=None, choices=None):
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
   """The settings of one `federax train` run (see `federax train --help`)."""
-  dataset: str = _setting('digits', DATASET_HELP, 'data', 'NAME')
+  dataset: str | None = _setting(
+      None, DATASET_HELP + ' (default digits)', 'data', 'NAME')
+  task: str | None = _setting(
+      None, 'instead of --dataset, one of TFF\'s baseline tasks: '
+      + ', '.join(TASKS) + ' (model and data; see docs/cli.md)', 'data',
+      'NAME')
+  synthetic_data: bool = _setting(
+      False, 'with --task: small stand-in clients instead of the '
+      'downloaded data', 'data')
   num_clients: int | None = _setting(
       None, 'clients to split digits (25) or synthetic (30) into; EMNIST '
       'has its writers', 'data', 'N')
@@ -81,7 +98,8 @@ class TrainConfig:
       'data', 'N')
   model: str | None = _setting(
       None, 'mlp, cnn or linear (default: mlp for digits, cnn for emnist, '
-      'linear for synthetic)', 'model', 'NAME')
+      'linear for synthetic); with --task, its model_id (e.g. cnn_dropout, '
+      '2nn, resnet18)', 'model', 'NAME')
   algorithm: str = _setting(
       'fedavg', 'fedavg, fedavgm (server momentum, default 0.9), fedprox, '
       'fedsgd, mime (Mime Lite) or scaffold', 'model', 'NAME')
@@ -142,25 +160,33 @@ class TrainConfig:
     return dataclasses.asdict(self)
 
   def dataset_kind(self) -> str:
-    """'digits', 'synthetic' or 'emnist': the `DATASETS` entry."""
-    if self.dataset.startswith('synthetic'):
+    """'digits', 'synthetic', 'emnist' (the `DATASETS` entry) or 'task'."""
+    dataset = self.dataset or 'digits'
+    if self.task is not None:
+      return 'task'
+    if dataset.startswith('synthetic'):
       return 'synthetic'
-    return 'emnist' if self.dataset.startswith('emnist') else self.dataset
+    return 'emnist' if dataset.startswith('emnist') else dataset
 
   def resolved(self) -> TrainConfig:
     """The config with every `None` default filled in (validated)."""
     self.validate()
-    defaults = DATASETS[self.dataset_kind()]
+    if self.task is not None:
+      defaults = dict(model=TASKS[self.task][0], num_clients=None,
+                      clients_per_round=10)
+    else:
+      defaults = DATASETS[self.dataset_kind()]
     model = self.model or defaults['model']
+    name = self.task or self.dataset or 'digits'
     changes = dict(
-        model=model,
+        dataset=None if self.task else name, model=model,
         num_clients=self.num_clients or defaults['num_clients'],
         aggregator=self.aggregator or (
             'dp' if self.dp_noise_multiplier is not None else 'mean'),
         server_lr=self.server_lr if self.server_lr is not None else (
             0.1 if self.algorithm == 'fedsgd' else 1.0),
         output_dir=self.output_dir or os.path.join(
-            'runs', f'{self.dataset}_{self.algorithm}_{model}'))
+            'runs', f'{name}_{self.algorithm}_{model}'))
     if self.clients_per_round is None and self.dataset_kind() != 'digits':
       changes['clients_per_round'] = defaults['clients_per_round']
     if self.algorithm == 'fedavgm' and self.server_momentum is None:
@@ -169,72 +195,8 @@ class TrainConfig:
 
   def validate(self) -> None:
     """Raises `ConfigError` naming the first bad setting."""
-    _check_dataset(self.dataset)
-    for name in ('num_clients', 'eval_clients', 'clients_per_round',
-                 'client_epochs', 'batch_size', 'rounds_per_eval',
-                 'rounds_per_checkpoint', 'keep_checkpoints', 'rounds'):
-      value = getattr(self, name)
-      low = 0 if name == 'rounds' else 1
-      if value is not None and not (_is_int(value) and value >= low):
-        raise ConfigError(f'{flag(name)}: expected an integer >= {low}, '
-                          f'got {value!r}.')
-    if self.num_clients is not None and self.dataset_kind() == 'emnist':
-      raise ConfigError(f'{flag("num_clients")}: EMNIST\'s clients are its '
-                        f'writers; drop the flag (use '
-                        f'{flag("clients_per_round")}).')
-    for name in ('client_lr', 'server_lr', 'alpha', 'dp_delta'):
-      value = getattr(self, name)
-      if value is not None and not (_is_number(value) and value > 0):
-        raise ConfigError(f'{flag(name)}: expected a number > 0, got '
-                          f'{value!r}.')
-    for name in ('client_momentum', 'server_momentum', 'proximal_strength',
-                 'dp_noise_multiplier'):
-      value = getattr(self, name)
-      if value is not None and not (_is_number(value) and value >= 0):
-        raise ConfigError(f'{flag(name)}: expected a number >= 0, got '
-                          f'{value!r}.')
-    if not _is_int(self.seed):
-      raise ConfigError(f'{flag("seed")}: expected an integer, got '
-                        f'{self.seed!r}.')
-    _check_choice('algorithm', self.algorithm, ALGORITHMS)
-    for name, choices in (('client_optimizer', OPTIMIZERS),
-                          ('server_optimizer', OPTIMIZERS),
-                          ('partitioner', PARTITIONERS),
-                          ('aggregator', AGGREGATORS)):
-      if getattr(self, name) is not None:
-        _check_choice(name, getattr(self, name), choices)
-    models = DATASETS[self.dataset_kind()]['models']
-    if self.model is not None:
-      _check_choice('model', self.model, models,
-                    f' (the models for {self.dataset})')
-    for side in ('client', 'server'):
-      momentum = getattr(self, f'{side}_momentum')
-      optimizer = getattr(self, f'{side}_optimizer')
-      if momentum is not None and optimizer != 'sgd':
-        raise ConfigError(f'{flag(side + "_momentum")}: only sgd has '
-                          f'momentum, and {flag(side + "_optimizer")} is '
-                          f'{optimizer}; drop one of them.')
-    if self.dp_noise_multiplier is not None and self.aggregator not in (
-        None, 'dp'):
-      raise ConfigError(f'{flag("dp_noise_multiplier")}: it sets up the dp '
-                        f'aggregator, but {flag("aggregator")} is '
-                        f'{self.aggregator}; drop one of them.')
-    if self.aggregator == 'dp' and self.dp_noise_multiplier is None:
-      raise ConfigError(f'{flag("aggregator")} dp needs '
-                        f'{flag("dp_noise_multiplier")}, e.g. 1.0.')
-    if self.algorithm == 'scaffold':
-      for name in ('client_optimizer', 'server_optimizer'):
-        if getattr(self, name) != 'sgd':
-          raise ConfigError(f'{flag(name)}: scaffold uses plain SGD; got '
-                            f'{getattr(self, name)}. Use sgd.')
-      for name in ('client_momentum', 'server_momentum'):
-        if getattr(self, name):
-          raise ConfigError(f'{flag(name)}: scaffold uses plain SGD, '
-                            f'without momentum; drop the flag.')
-    for name in ('tensorboard', 'plot', 'progress'):
-      if not isinstance(getattr(self, name), bool):
-        raise ConfigError(f'{flag(name)}: expected true or false, got '
-                          f'{getattr(self, name)!r}.')
+    from federax.apps.train import checks
+    checks.validate(self)
 
 
 def flag(name: str) -> str:
@@ -263,25 +225,3 @@ def checked_values(values, source: str) -> dict:
       raise ConfigError(f'{source}: unknown setting {key!r}.{hint}')
     result[name] = value
   return result
-
-
-def _check_dataset(name) -> None:
-  if name in ('digits', 'emnist', 'emnist62') or (
-      isinstance(name, str) and _SYNTHETIC.match(name)):
-    return
-  raise ConfigError(f'{flag("dataset")}: expected {DATASET_HELP}; got '
-                    f'{name!r}.')
-
-
-def _check_choice(name, value, choices, where='') -> None:
-  if value not in choices:
-    raise ConfigError(f'{flag(name)}: expected one of '
-                      f'{", ".join(choices)}{where}; got {value!r}.')
-
-
-def _is_int(value: Any) -> bool:
-  return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-  return isinstance(value, (int, float)) and not isinstance(value, bool)

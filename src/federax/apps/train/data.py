@@ -21,22 +21,26 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 
 class TrainData(NamedTuple):
+  """A run's data; `model_fn` is the task's model (None: a built-in)."""
   client_ids: tuple
-  client_arrays: Callable[[str], tuple]
+  client_arrays: Callable[[str], Any]
   eval_data: list
-  input_shape: tuple
-  num_classes: int
+  input_shape: tuple | None
+  num_classes: int | None
   description: str
+  model_fn: Callable | None = None
 
 
 def load(config) -> TrainData:
   """The data `config` (a resolved `TrainConfig`) names."""
+  if config.task is not None:
+    return _load_task(config)
   from federax.simulation import datasets
   name, kind = config.dataset, config.dataset_kind()
   if kind == 'digits':
@@ -84,6 +88,62 @@ def load(config) -> TrainData:
                 np.concatenate([y for _, y in parts]))]
   return TrainData(tuple(train.client_ids), client_arrays, eval_data, shape,
                    classes, what)
+
+
+def _load_task(config) -> TrainData:
+  """The data and model of one of TFF's baseline tasks."""
+  from federax.simulation import baselines
+  spec = baselines.ClientSpec(num_epochs=config.client_epochs,
+                              batch_size=config.batch_size)
+  common = dict(use_synthetic_data=config.synthetic_data,
+                cache_dir=config.cache_dir, seed=config.seed)
+  builders = {
+      'emnist_character': lambda: baselines.emnist.
+      create_character_recognition_task(spec, model_id=config.model,
+                                        **common),
+      'cifar100_image': lambda: baselines.cifar100.
+      create_image_classification_task(spec, model_id=config.model,
+                                       **common),
+      'shakespeare_character': lambda: baselines.shakespeare.
+      create_character_prediction_task(spec, **common),
+      'stackoverflow_word': lambda: baselines.stackoverflow.
+      create_word_prediction_task(spec, **common),
+      'stackoverflow_tag': lambda: baselines.stackoverflow.
+      create_tag_prediction_task(spec, **common),
+  }
+  task = builders[config.task]()
+  data = task.datasets
+  train = data.preprocessed_train_data
+  client_arrays = functools.lru_cache(maxsize=None)(
+      lambda c: _stacked(train.create_dataset_for_client(c)))
+  test = data.test_data
+  if config.eval_clients is not None and hasattr(test, 'client_ids') and (
+      config.eval_clients < len(test.client_ids)):
+    rng = np.random.default_rng([config.seed, 2])
+    picked = sorted(rng.choice(len(test.client_ids), config.eval_clients,
+                               replace=False))
+    parts = [test.create_dataset_for_client(test.client_ids[i])
+             for i in picked]
+    preprocess = data.eval_preprocess_fn or (lambda ds: ds)
+    eval_data = [_concatenate([_stacked(preprocess(p)) for p in parts])]
+  else:
+    eval_data = [_stacked(data.get_centralized_test_data())]
+  source = 'synthetic stand-in' if config.synthetic_data else 'published'
+  what = (f'{config.task} ({source} data), {len(train.client_ids)} train '
+          f'clients')
+  return TrainData(tuple(train.client_ids), client_arrays, eval_data, None,
+                   None, what, task.model_fn)
+
+
+def _stacked(dataset):
+  """A dataset's examples stacked along a leading axis (or the dataset)."""
+  stacked = dataset.__fx_stacked__()
+  return dataset if stacked is None else stacked
+
+
+def _concatenate(parts):
+  import jax
+  return jax.tree.map(lambda *a: np.concatenate(a), *parts)
 
 
 def _synthetic_parameters(name: str) -> tuple:

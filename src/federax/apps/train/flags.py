@@ -10,7 +10,7 @@ Example:
   >>> add_arguments(parser)
   >>> args = parser.parse_args(['--rounds', '3', '--no-plot'])
   >>> config = config_from_args(args)
-  >>> config.rounds, config.plot, config.dataset
+  >>> config.rounds, config.plot, config.resolved().dataset
   (3, False, 'digits')
 """
 

@@ -22,8 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -110,15 +108,3 @@ def build_model(name: str, input_shape: tuple, num_classes: int,
       metrics_fns=models.build_mean_metrics_fns(
           accuracy=models.sparse_categorical_accuracy),
       input_spec=((np.float32, [None, *input_shape]), (np.int32, [None])))
-
-
-@functools.lru_cache(maxsize=None)
-def num_parameters(name: str, input_shape: tuple, num_classes: int) -> int:
-  """How many weights model `name` has.
-
-  >>> num_parameters('mlp', (8, 8), 10)
-  9610
-  """
-  model = build_model(name, input_shape, num_classes)
-  return sum(int(np.size(a)) for a in jax.tree.leaves(
-      model.initial_weights))

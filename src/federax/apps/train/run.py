@@ -37,7 +37,8 @@ class TrainSummary(NamedTuple):
   checkpoint_dir: str
   first_round: int       # The first round this call trained (1 if fresh).
   last_round: int        # The round the model is at.
-  test_accuracy: float | None
+  test_metric: str | None  # Its accuracy (or first metric): the name,
+  test_accuracy: float | None  # and the value, after the last evaluation.
   test_loss: float | None
   epsilon: float | None
   seconds: float
@@ -47,6 +48,7 @@ def train(config: config_lib.TrainConfig, *, fresh: bool = False,
           out=None) -> TrainSummary:
   """Trains as `config` says; prints a header and a summary to `out`."""
   out = out or sys.stdout
+  cohort_given = config.clients_per_round is not None
   config = config.resolved()
   start = time.perf_counter()
   root = config.output_dir
@@ -59,12 +61,18 @@ def train(config: config_lib.TrainConfig, *, fresh: bool = False,
   data = data_lib.load(config)
   population = len(data.client_ids)
   cohort = config.clients_per_round or population
+  if cohort > population and not cohort_given:  # A default: all there are.
+    cohort = population
+    config = config.replace(clients_per_round=None)
   if cohort > population:
     raise ConfigError(f'{config_lib.flag("clients_per_round")}: expected at '
-                      f'most the {population} clients of {config.dataset}, '
-                      f'got {cohort}.')
-  model = models.build_model(config.model, data.input_shape,
-                             data.num_classes, seed=config.seed)
+                      f'most the {population} clients of '
+                      f'{config.task or config.dataset}, got {cohort}.')
+  if data.model_fn is not None:
+    model = data.model_fn()
+  else:
+    model = models.build_model(config.model, data.input_shape,
+                               data.num_classes, seed=config.seed)
   process, aggregator = algorithms.build_process(config, model, cohort)
   privacy_fn = algorithms.build_privacy_fn(aggregator, config, population)
   from federax import learning, program, simulation
@@ -79,7 +87,7 @@ def train(config: config_lib.TrainConfig, *, fresh: bool = False,
     else:
       events_dir = paths['events']
       managers.append(program.TensorBoardReleaseManager(events_dir))
-  print(_header(config, data, cohort), file=out, flush=True)
+  print(_header(config, data, cohort, model), file=out, flush=True)
   if resumed_from:
     print(f'resuming from the checkpoint of round {resumed_from}',
           file=out, flush=True)
@@ -106,9 +114,11 @@ def train(config: config_lib.TrainConfig, *, fresh: bool = False,
     return (plot_lib.series(rows, column)[1] or [None])[-1]
 
   last_round = max(resumed_from, config.rounds)
+  metric = plot_lib.metric_column(rows, plot_lib.TEST)
   summary = TrainSummary(
       root, paths['metrics'], plot_path, events_dir, paths['checkpoints'],
-      resumed_from + 1, last_round, last(plot_lib.TEST_ACCURACY),
+      resumed_from + 1, last_round,
+      metric and metric[len(plot_lib.TEST):], metric and last(metric),
       last(plot_lib.TEST_LOSS), last(plot_lib.EPSILON),
       time.perf_counter() - start)
   print(_report(summary, resumed_from, config, notes), file=out, flush=True)
@@ -152,10 +162,12 @@ def _prepare_output_dir(config, paths, fresh: bool) -> int:
   return latest
 
 
-def _header(config, data, cohort: int) -> str:
+def _header(config, data, cohort: int, model) -> str:
+  import jax
+  import numpy as np
   name = algorithms.NAMES[config.algorithm]
-  weights = models.num_parameters(config.model, data.input_shape,
-                                  data.num_classes)
+  weights = sum(int(np.size(a)) for a in jax.tree.leaves(
+      model.trainable_variables))
   every = ('all clients' if cohort == len(data.client_ids) else
            f'{cohort} clients')
   lines = [f'federax train: {name} on {data.description}',
@@ -191,7 +203,7 @@ def _report(summary: TrainSummary, resumed_from: int, config, notes) -> str:
              f'{summary.seconds:.1f}s']
   result = []
   if summary.test_accuracy is not None:
-    result.append(f'test accuracy {summary.test_accuracy:.4f}')
+    result.append(f'test {summary.test_metric} {summary.test_accuracy:.4f}')
   if summary.test_loss is not None:
     result.append(f'test loss {summary.test_loss:.4f}')
   if summary.epsilon is not None:
