@@ -1,4 +1,4 @@
-"""Federated Reconstruction for matrix factorization, with private user embeddings.
+"""Federated Reconstruction for matrix factorization: private user embeddings.
 
 A recommender as a partially local model (Singhal et al., 2021; TFF's
 "Federated Reconstruction for Matrix Factorization" tutorial, here on

@@ -57,7 +57,8 @@ def _all_types(comp):
 
 
 def test_only_global_weights_appear_in_the_process_types():
-  process = algorithms.build_fed_recon(_model(), loss_fn=models.mean_squared_error)
+  process = algorithms.build_fed_recon(_model(),
+                                       loss_fn=models.mean_squared_error)
   state_t = process.state_type.member
   assert str(state_t.global_model_weights) == ('<trainable=<float32[2]>,'
                                                'non_trainable=<>>')

@@ -100,10 +100,13 @@ def call_traced(runner, arg, chunk_size=None,
   cardinality = value_conversion.Cardinality()
   internal = None
   if ft.parameter is not None:
-    internal = ingest.ingest(arg, ft.parameter, computation.name,
+    from federax.backends.interpreter import context as interpreter_context
+    internal = ingest.ingest(arg, ft.parameter,
+                             interpreter_context.argument_path(computation),
                              cardinality)
   n = cardinality.value or 0
-  result, failures = runner._jitted(internal, _plan(n, chunk_size))  # pylint: disable=protected-access
+  jitted = runner._jitted  # pylint: disable=protected-access
+  result, failures = jitted(internal, _plan(n, chunk_size))
   _raise_failed_checks(failures)
   return to_traced_python(result, ft.result)
 

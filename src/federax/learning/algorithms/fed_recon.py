@@ -155,7 +155,8 @@ def build_fed_recon_eval(model_fn, *, loss_fn, metrics_fn=None,
       metrics_aggregator=metrics_aggregator, client_spec=client_spec)
   initial_fn, weights_t = _initial_weights(model)
   update_t = work.result_type.member.update
+  finalizer = fed_eval._identity_finalizer  # pylint: disable=protected-access
   return composers.compose_learning_process(
       initial_fn, common.distributor(model_distributor, weights_t), work,
       sum_factory.SumFactory().create(update_t),
-      fed_eval._identity_finalizer(weights_t, update_t))  # pylint: disable=protected-access
+      finalizer(weights_t, update_t))

@@ -131,21 +131,23 @@ def build_personalization_eval_computation(model_fn, personalize_fn_dict,
     ...     predict_on_batch_fn=lambda w, x, training=True: x @ w[0][0],
     ...     loss_fn=fx.learning.models.mean_squared_error,
     ...     input_spec=((np.float32, [None, 1]), (np.float32, [None])))
-    >>> evaluation = fx.learning.algorithms.build_personalization_eval_computation(
-    ...     model, {'sgd': fx.learning.algorithms.build_finetune_eval_fn(
+    >>> algorithms = fx.learning.algorithms
+    >>> evaluation = algorithms.build_personalization_eval_computation(
+    ...     model, {'sgd': algorithms.build_finetune_eval_fn(
     ...         fx.learning.optimizers.build_sgdm(0.5),
     ...         fx.learning.ClientSpec(num_epochs=5, batch_size=4))},
-    ...     fx.learning.algorithms.build_evaluate_fn(), max_num_clients=2)
+    ...     algorithms.build_evaluate_fn(), max_num_clients=2)
     >>> x = np.ones((4, 1), np.float32)
-    >>> clients = [{'train_data': (x, c * x[:, 0]), 'test_data': (x, c * x[:, 0])}
-    ...            for c in (1.0, 2.0, 3.0)]
+    >>> clients = [{'train_data': (x, c * x[:, 0]),
+    ...             'test_data': (x, c * x[:, 0])} for c in (1.0, 2.0, 3.0)]
     >>> metrics = evaluation(fx.learning.models.ModelWeights.from_model(model),
     ...                      clients)
     >>> int(metrics['num_samples']), metrics['sgd']['loss'].shape
     (2, (2,))
-    >>> round(float(metrics['mean']['baseline_metrics']['loss']), 3)  # (1+4+9)/3
+    >>> mean = metrics['mean']
+    >>> round(float(mean['baseline_metrics']['loss']), 3)  # (1 + 4 + 9) / 3
     4.667
-    >>> round(float(metrics['mean']['sgd']['loss']), 3)
+    >>> round(float(mean['sgd']['loss']), 3)
     0.0
   """
   model = model_lib.as_model(model_fn)

@@ -151,9 +151,9 @@ class ReconstructionModel:
     `num_examples` counts the rows of the batch; the algorithms mask
     padding rows themselves.
     """
+    import jax.numpy as jnp
     from federax.learning.models import pure_model
     x, y = input_spec_lib.split_batch(batch)
-    import jax.numpy as jnp
     return ReconstructionBatchOutput(
         self.predict_on_batch(global_weights, local_weights, x, training), y,
         jnp.int32(pure_model.batch_size_of(x)))
