@@ -19,17 +19,18 @@ import tempfile
 OBJECT_STORE = 100 * 2**20
 
 
-def _refresh_ray_config():
-  """Ray reads RAY_AUTH_MODE once per process; read it again."""
-  from ray._raylet import Config
+def refresh_ray_auth():
+  """Ray reads RAY_AUTH_MODE and the token once per process: again."""
+  from ray._raylet import AuthenticationTokenLoader, Config
   Config.initialize('')
+  AuthenticationTokenLoader.instance().reset_cache()
 
 
 @contextlib.contextmanager
 def _environment(**values):
   old = {k: os.environ.get(k) for k in values}
   os.environ.update(values)
-  _refresh_ray_config()
+  refresh_ray_auth()
   try:
     yield
   finally:
@@ -38,7 +39,7 @@ def _environment(**values):
         os.environ.pop(k, None)
       else:
         os.environ[k] = v
-    _refresh_ray_config()
+    refresh_ray_auth()
 
 
 @contextlib.contextmanager

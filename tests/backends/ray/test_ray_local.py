@@ -12,6 +12,8 @@ import federax as fx
 
 ray = pytest.importorskip('ray')
 
+import local_cluster  # pylint: disable=wrong-import-position
+
 pytestmark = pytest.mark.slow
 
 
@@ -22,12 +24,12 @@ def own_ray_dir(monkeypatch):
   tmp = tempfile.mkdtemp(prefix='fxray', dir='/tmp')  # Short socket paths.
   monkeypatch.setenv('RAY_TMPDIR', tmp)
   monkeypatch.delenv('RAY_AUTH_MODE', raising=False)
+  local_cluster.refresh_ray_auth()
   yield tmp
   if ray.is_initialized():
     ray.shutdown()
   monkeypatch.undo()
-  from ray._raylet import Config
-  Config.initialize('')
+  local_cluster.refresh_ray_auth()
   shutil.rmtree(tmp, ignore_errors=True)
 
 

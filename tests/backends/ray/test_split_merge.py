@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -92,6 +93,49 @@ def test_merge_partials_follows_the_aggregation(make):
   assert float(staging.merge_partials(agg, parts)) == float(whole)
   assert float(staging.merge_partials(agg, [])) == float(agg.finish(
       agg.init()))
+
+
+# A median: it does not decompose into sums, so the accumulator gathers the
+# values (up to K clients) and `merge` joins two shares' buffers.
+K = 8
+ACC = (fx.TensorType(np.float32, [K]), np.int32)
+
+
+@fx.jax_computation(ACC, np.float32)
+def _gather(acc, x):
+  buf, n = acc
+  return buf.at[n].set(x), n + 1
+
+
+@fx.jax_computation(ACC, ACC)
+def _join(a, b):
+  (buf_a, n_a), (buf_b, n_b) = a, b
+  i = jnp.arange(K)
+  shifted = buf_b[jnp.clip(i - n_a, 0, K - 1)]
+  joined = jnp.where(i < n_a, buf_a, jnp.where(i < n_a + n_b, shifted, 0.0))
+  return joined, n_a + n_b
+
+
+@fx.jax_computation(ACC)
+def _median(acc):
+  buf, n = acc
+  s = jnp.sort(jnp.where(jnp.arange(K) < n, buf, jnp.inf))
+  return (s[(n - 1) // 2] + s[n // 2]) / 2
+
+
+@fx.federated_computation(fx.type_at_clients(np.float32))
+def federated_median(x):
+  zero = (np.zeros(K, np.float32), np.int32(0))
+  return fx.federated_aggregate(x, zero, _gather, _join, _median)
+
+
+@pytest.mark.parametrize('n', [1, 4, 7])
+def test_a_median_gathers_the_values_across_shares(n):
+  values = np.random.default_rng(n).normal(size=n).astype(np.float32)
+  ctx = in_process(3, clients_per_share=2)
+  got = on(ctx, federated_median, list(values))
+  assert ctx.last_report.num_shares == -(-n // 2)
+  np.testing.assert_allclose(got, np.median(values), rtol=1e-6)
 
 
 def test_a_lost_worker_has_its_share_retried():
