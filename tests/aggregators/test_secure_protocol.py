@@ -11,6 +11,7 @@ from federax.aggregators.secure_protocol import intrinsic_sums
 from federax.aggregators.secure_protocol import masks
 from federax.aggregators.secure_protocol import parties
 from federax.aggregators.secure_protocol import shamir
+from federax.aggregators import secure_protocol
 
 Protocol = fx.aggregators.secure_protocol.MaskedSecureAggregation
 OD = collections.OrderedDict
@@ -234,3 +235,14 @@ def test_context_arguments_are_checked():
   with pytest.raises(ValueError, match="backend: expected 'jax'"):
     with fx.aggregators.secure_protocol.masked_secure_sums(backend='ray'):
       pass
+
+
+def test_two_protocol_sums_in_one_computation_on_the_jax_backend():
+  @fx.federated_computation(fx.type_at_clients(np.int32))
+  def two_sums(values):
+    return (fx.federated_secure_sum_bitwidth(values, 8),
+            fx.federated_secure_sum_bitwidth(values, 8))
+
+  with secure_protocol.masked_secure_sums():
+    first, second = two_sums([1, 2, 3])
+  assert int(first) == int(second) == 6

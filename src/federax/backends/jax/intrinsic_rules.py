@@ -92,6 +92,21 @@ class _HostError:
   def __str__(self):
     return self.message
 
+  # The runner returns checks as a dict keyed by message, which JAX sorts:
+  # order these after plain messages, among themselves by creation.
+  def _key(self):
+    return (1, id(self))
+
+  def __lt__(self, other):
+    return self._key() < _check_key(other)
+
+  def __gt__(self, other):
+    return self._key() > _check_key(other)
+
+
+def _check_key(message):
+  return message._key() if isinstance(message, _HostError) else (0, message)
+
 
 def _protocol_sum(ev, uri, sig, arg):
   """A secure sum by the context's protocol: the clients' rows go to a host
