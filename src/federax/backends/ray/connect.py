@@ -76,8 +76,8 @@ def _host_address_reachable(ray, address: str) -> bool:
     return False
 
 
-AUTH_HINT = ('The cluster asks for a token (Ray enables token '
-             'authentication by default since 2.52): set RAY_AUTH_MODE=token '
+AUTH_HINT = ('The cluster asks for a token (Ray 2.60 enables token '
+             'authentication by default): set RAY_AUTH_MODE=token '
              'and make the head\'s token available to this process '
              '(~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN).')
 
