@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 from typing import Any, NamedTuple
 
+from federax.core import aggregation_intrinsics
+from federax.core import intrinsics
 from federax.core import placements
 from federax.learning.templates import hparams as hparams_lib
 from federax.templates import checks
@@ -70,3 +73,16 @@ class ClientWorkProcess(measured_process.MeasuredProcess):
   @property
   def set_hparams(self):
     return self._set_hparams
+
+
+def training_measurements(train, non_finite, **more):
+  """A client work's measurements: `<train, non_finite_updates, **more>`.
+
+  `train` is the server's training metrics, `non_finite` the clients'
+  0/1 flags for updates they zeroed because they were not finite; `more`
+  are further SERVER values (used inside a federated computation).
+  """
+  return intrinsics.federated_zip(collections.OrderedDict(
+      train=train,
+      non_finite_updates=aggregation_intrinsics.federated_sum(non_finite),
+      **more))

@@ -153,12 +153,10 @@ def build_fed_buff_client_work(model_fn, optimizer, max_staleness: int,
   def next_fn(server_state, history, client_data):
     outputs = intrinsics.federated_map(client_update, [
         intrinsics.federated_broadcast(server_state), history, client_data])
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        train=aggregate_metrics(outputs.metrics),
-        non_finite_updates=aggregation_intrinsics.federated_sum(
-            outputs.non_finite),
+    measurements = client_works.training_measurements(
+        aggregate_metrics(outputs.metrics), outputs.non_finite,
         mean_staleness=aggregation_intrinsics.federated_mean(
-            outputs.staleness)))
+            outputs.staleness))
     return measured_process.MeasuredProcessOutput(
         state=intrinsics.federated_map(state.next_round, server_state),
         result=outputs.result, measurements=measurements)

@@ -220,10 +220,8 @@ def build_fed_dyn_client_work(model_fn, optimizer, alpha: float,
         intrinsics.federated_broadcast(info), weights, client_data, rows])
     change = aggregation_intrinsics.federated_aggregate(
         outputs.row, zero_table(), scatter, add, identity)
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        train=aggregate_metrics(outputs.metrics),
-        non_finite_updates=aggregation_intrinsics.federated_sum(
-            outputs.non_finite)))
+    measurements = client_works.training_measurements(
+        aggregate_metrics(outputs.metrics), outputs.non_finite)
     return measured_process.MeasuredProcessOutput(
         state=intrinsics.federated_map(advance, [server_state, change]),
         result=outputs.result, measurements=measurements)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 
-from federax.core import aggregation_intrinsics
 from federax.core import federated_computation
 from federax.core import intrinsics
 from federax.core import jax_computation
@@ -88,10 +87,8 @@ def build_fed_sgd_client_work(model_fn, client_spec=None,
       types.type_at_clients(data_t))
   def next_fn(state, weights, client_data):
     outputs = intrinsics.federated_map(client_update, [weights, client_data])
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        train=aggregate_metrics(outputs.metrics),
-        non_finite_updates=aggregation_intrinsics.federated_sum(
-            outputs.non_finite)))
+    measurements = client_works.training_measurements(
+        aggregate_metrics(outputs.metrics), outputs.non_finite)
     return measured_process.MeasuredProcessOutput(
         state=state, result=outputs.result, measurements=measurements)
 

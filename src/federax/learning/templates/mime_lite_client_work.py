@@ -12,7 +12,6 @@ import numpy as np
 
 from federax.aggregators import factory as factory_lib
 from federax.aggregators import mean as mean_lib
-from federax.core import aggregation_intrinsics
 from federax.core import federated_computation
 from federax.core import intrinsics
 from federax.core import jax_computation
@@ -158,10 +157,8 @@ def build_mime_lite_client_work(model_fn, optimizer, client_weighting=None,
             update_optimizer_state, [state.optimizer_state, gradient.result]),
         full_gradient_aggregator=gradient.state,
         round_num=intrinsics.federated_map(next_round, state.round_num)))
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        train=aggregate_metrics(outputs.metrics),
-        non_finite_updates=aggregation_intrinsics.federated_sum(
-            outputs.non_finite)))
+    measurements = client_works.training_measurements(
+        aggregate_metrics(outputs.metrics), outputs.non_finite)
     return measured_process.MeasuredProcessOutput(
         state=new_state, result=outputs.result, measurements=measurements)
 

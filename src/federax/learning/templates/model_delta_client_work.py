@@ -6,11 +6,9 @@ import collections
 
 import numpy as np
 
-from federax.core import aggregation_intrinsics
 from federax.core import federated_computation
 from federax.core import intrinsics
 from federax.core import jax_computation
-from federax.core import placements
 from federax.core import type_conversions
 from federax.core import types
 from federax.learning import client_spec as client_spec_lib
@@ -22,6 +20,7 @@ from federax.learning.models import model as model_lib
 from federax.learning.models import model_weights as model_weights_lib
 from federax.learning.optimizers import hparams as opt_hparams
 from federax.learning.templates import client_works
+from federax.learning.templates import round_state
 from federax.templates import measured_process
 
 
@@ -85,11 +84,9 @@ def build_model_delta_client_work(model_fn, optimizer, client_weighting=None,
   weights_t = weights_type(model)
   data_t = data_type(model)
   initial = model_weights_lib.ModelWeights.from_model(model)
-  hparams = opt_hparams.get_hparams(
-      make_optimizer(np.int32(0)).init(initial.trainable))
-  state_t = types.StructType([
-      ('hparams', type_conversions.infer_type(hparams)),
-      ('round_num', types.TensorType(np.int32))], collections.OrderedDict)
+  rounds = round_state.build_round_state(make_optimizer(np.int32(0)),
+                                        initial.trainable)
+  state_t = rounds.state_type
 
   def client_update(state, weights, data):
     import jax
@@ -124,39 +121,20 @@ def build_model_delta_client_work(model_fn, optimizer, client_weighting=None,
   metrics_t = client_update.type_signature.result.metrics
   aggregator = (metrics_aggregator or metrics_lib.sum_then_finalize)(
       metrics_lib.finalizers_of(model), metrics_t)
-  next_round = jax_computation.jax_computation(
-      lambda s: collections.OrderedDict(hparams=s['hparams'],
-                                        round_num=s['round_num'] + 1),
-      state_t)
-
-  @federated_computation.federated_computation()
-  def init_fn():
-    return intrinsics.federated_value(
-        collections.OrderedDict(hparams=hparams, round_num=np.int32(0)),
-        placements.SERVER)
 
   @federated_computation.federated_computation(
-      init_fn.type_signature.result, types.type_at_clients(weights_t),
+      rounds.init_fn.type_signature.result,
+      types.type_at_clients(weights_t),
       types.type_at_clients(data_t))
   def next_fn(state, weights, client_data):
     outputs = intrinsics.federated_map(
         client_update, [intrinsics.federated_broadcast(state), weights,
                         client_data])
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        train=aggregator(outputs.metrics),
-        non_finite_updates=aggregation_intrinsics.federated_sum(
-            outputs.non_finite)))
+    measurements = client_works.training_measurements(
+        aggregator(outputs.metrics), outputs.non_finite)
     return measured_process.MeasuredProcessOutput(
-        state=intrinsics.federated_map(next_round, state),
+        state=intrinsics.federated_map(rounds.next_round, state),
         result=outputs.result, measurements=measurements)
 
-  get_hparams = jax_computation.jax_computation(lambda s: s['hparams'],
-                                                state_t)
-  set_hparams = jax_computation.jax_computation(
-      lambda s, h: collections.OrderedDict(hparams=h,
-                                           round_num=s['round_num']),
-      state_t, state_t.hparams)
-  return client_works.ClientWorkProcess(
-      init_fn, next_fn, get_hparams_fn=get_hparams,
-      set_hparams_fn=set_hparams)
+  return rounds.process(next_fn)
 

@@ -23,7 +23,6 @@ import collections
 
 import numpy as np
 
-from federax.core import aggregation_intrinsics
 from federax.core import federated_computation
 from federax.core import intrinsics
 from federax.core import jax_computation
@@ -143,10 +142,8 @@ def build_q_fed_avg_client_work(model_fn, q: float,
   def next_fn(server_state, weights, client_data):
     outputs = intrinsics.federated_map(client_update, [
         intrinsics.federated_broadcast(server_state), weights, client_data])
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        train=aggregate_metrics(outputs.metrics),
-        non_finite_updates=aggregation_intrinsics.federated_sum(
-            outputs.non_finite)))
+    measurements = client_works.training_measurements(
+        aggregate_metrics(outputs.metrics), outputs.non_finite)
     return measured_process.MeasuredProcessOutput(
         state=intrinsics.federated_map(state.next_round, server_state),
         result=outputs.result, measurements=measurements)

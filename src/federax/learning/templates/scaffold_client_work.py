@@ -22,8 +22,6 @@ from federax.core import aggregation_intrinsics
 from federax.core import federated_computation
 from federax.core import intrinsics
 from federax.core import jax_computation
-from federax.core import placements
-from federax.core import type_conversions
 from federax.core import types
 from federax.learning import client_spec as client_spec_lib
 from federax.learning import local_training
@@ -34,6 +32,7 @@ from federax.learning.optimizers import builders
 from federax.learning.optimizers import hparams as opt_hparams
 from federax.learning.templates import client_work_parts as parts
 from federax.learning.templates import client_works
+from federax.learning.templates import round_state
 from federax.templates import measured_process
 
 
@@ -92,10 +91,8 @@ def build_scaffold_client_work(model_fn, client_learning_rate: float,
   weights_t, data_t = parts.model_types(model)
   trainable_t = weights_t[0]
   initial = model_weights_lib.ModelWeights.from_model(model)
-  hparams = opt_hparams.get_hparams(optimizer.init(initial.trainable))
-  state_t = types.StructType([
-      ('hparams', type_conversions.infer_type(hparams)),
-      ('round_num', types.TensorType(np.int32))], collections.OrderedDict)
+  rounds = round_state.build_round_state(optimizer, initial.trainable)
+  state_t = rounds.state_type
 
   @jax_computation.jax_computation(weights_t, data_t)
   def control_variate(weights, data):
@@ -137,19 +134,10 @@ def build_scaffold_client_work(model_fn, client_learning_rate: float,
 
   aggregate_metrics = parts.metrics_aggregation(
       model, metrics_aggregator, client_update.type_signature.result.metrics)
-  next_round = jax_computation.jax_computation(
-      lambda s: collections.OrderedDict(hparams=s['hparams'],
-                                        round_num=s['round_num'] + 1),
-      state_t)
-
-  @federated_computation.federated_computation()
-  def init_fn():
-    return intrinsics.federated_value(
-        collections.OrderedDict(hparams=hparams, round_num=np.int32(0)),
-        placements.SERVER)
 
   @federated_computation.federated_computation(
-      init_fn.type_signature.result, types.type_at_clients(weights_t),
+      rounds.init_fn.type_signature.result,
+      types.type_at_clients(weights_t),
       types.type_at_clients(data_t))
   def next_fn(state, weights, client_data):
     local = intrinsics.federated_map(control_variate, [weights, client_data])
@@ -158,20 +146,10 @@ def build_scaffold_client_work(model_fn, client_learning_rate: float,
     outputs = intrinsics.federated_map(client_update, [
         intrinsics.federated_broadcast(state), weights, client_data, local,
         intrinsics.federated_broadcast(server_control)])
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        train=aggregate_metrics(outputs.metrics),
-        non_finite_updates=aggregation_intrinsics.federated_sum(
-            outputs.non_finite)))
+    measurements = client_works.training_measurements(
+        aggregate_metrics(outputs.metrics), outputs.non_finite)
     return measured_process.MeasuredProcessOutput(
-        state=intrinsics.federated_map(next_round, state),
+        state=intrinsics.federated_map(rounds.next_round, state),
         result=outputs.result, measurements=measurements)
 
-  get_hparams = jax_computation.jax_computation(lambda s: s['hparams'],
-                                                state_t)
-  set_hparams = jax_computation.jax_computation(
-      lambda s, h: collections.OrderedDict(hparams=h,
-                                           round_num=s['round_num']),
-      state_t, state_t.hparams)
-  return client_works.ClientWorkProcess(
-      init_fn, next_fn, get_hparams_fn=get_hparams,
-      set_hparams_fn=set_hparams)
+  return rounds.process(next_fn)
