@@ -82,7 +82,7 @@ def test_split_and_shares():
 
 @pytest.mark.parametrize('make', [
     lambda: aggregation.Sum(None, np.float32(0)),
-    lambda: aggregation.Extreme(None, np.float32(np.inf), np.minimum, np.min),
+    lambda: aggregation.Extreme(None, np.float32(np.inf), np.minimum),
 ])
 def test_merge_partials_follows_the_aggregation(make):
   agg = make()

@@ -67,13 +67,13 @@ def _weighted_mean(ev, sig, arg):
 
 
 def _extreme(for_min):
-  op, reduce = (jnp.minimum, jnp.min) if for_min else (jnp.maximum, jnp.max)
+  op = jnp.minimum if for_min else jnp.maximum
 
   def rule(ev, sig, value):
     identities = _tree_of_type(
         lambda t: jnp.full(t.shape, agg.identity_of(t.dtype, for_min),
                            t.dtype), _member(sig))
-    return ev.aggregate(agg.Extreme(value, identities, op, reduce))
+    return ev.aggregate(agg.Extreme(value, identities, op))
   return rule
 
 
