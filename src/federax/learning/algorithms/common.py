@@ -7,7 +7,7 @@ from federax.aggregators import mean as mean_lib
 from federax.core import jax_computation
 from federax.learning.models import model_weights as model_weights_lib
 from federax.learning.templates import distributors
-from federax.learning.templates import model_delta_client_work
+from federax.learning.templates import client_work_parts
 
 
 def distributor(model_distributor, weights_type):
@@ -41,4 +41,4 @@ def initial_weights_fn(model):
 
 
 def weights_type(model):
-  return model_delta_client_work.weights_type(model)
+  return client_work_parts.model_types(model)[0]

@@ -29,7 +29,7 @@ from federax.learning.metrics import sampling
 from federax.learning.models import input_spec as input_spec_lib
 from federax.learning.models import model as model_lib
 from federax.learning.models import model_weights as model_weights_lib
-from federax.learning.templates import model_delta_client_work
+from federax.learning.templates import client_work_parts
 
 BASELINE = 'baseline_metrics'
 MEAN = 'mean'
@@ -164,7 +164,7 @@ def build_personalization_eval_computation(model_fn, personalize_fn_dict,
   if max_num_clients <= 0:
     raise ValueError(f'{_WHO}: max_num_clients: expected a positive int, got '
                      f'{max_num_clients}.')
-  weights_t = model_delta_client_work.weights_type(model)
+  weights_t = client_work_parts.model_types(model)[0]
   input_t = _client_input_type(model)
 
   @jax_computation.jax_computation(weights_t, input_t)

@@ -7,10 +7,12 @@ JAX functions), `from_keras_model` (Keras 3, JAX backend) or
 `from_flax_module` (flax NNX). `losses` and `metrics` hold loss and metric
 building blocks that ignore padding (the common ones are also here:
 `mean_squared_error`, `sparse_categorical_crossentropy`, `weighted_mean`,
-`build_mean_metrics_fns`, `sparse_categorical_accuracy`). See
+`build_mean_metrics_fns`, `sparse_categorical_accuracy`); `layers` holds a
+convolution and pooling that vectorize well over clients. See
 docs/learning_models.md.
 """
 
+from federax.learning.models import layers
 from federax.learning.models import losses
 from federax.learning.models import metrics
 from federax.learning.models.flax_model import from_flax_module

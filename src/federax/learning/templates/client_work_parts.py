@@ -1,4 +1,4 @@
-"""Pieces shared by the gradient-based client works (FedSGD, Mime, SCAFFOLD).
+"""Pieces shared by the client works (FedAvg's, FedSGD, Mime, SCAFFOLD, ...).
 
 Small pure helpers: the types a client work is built for, the metrics
 aggregation computation, per-client shuffling keys and the cleaning of
@@ -8,10 +8,12 @@ non-finite client values. Each client work file composes them.
 from __future__ import annotations
 
 from federax.core import jax_support
+from federax.core import type_conversions
 from federax.core import types
 from federax.learning import local_training
 from federax.learning import metrics as metrics_lib
-from federax.learning.templates import model_delta_client_work
+from federax.learning.models import input_spec as input_spec_lib
+from federax.learning.models import model_weights as model_weights_lib
 
 
 def model_types(model) -> tuple[types.Type, types.SequenceType]:
@@ -29,8 +31,9 @@ def model_types(model) -> tuple[types.Type, types.SequenceType]:
     >>> print(weights_t, data_t)
     <trainable=<float32[2]>,non_trainable=<>> <float32[2],float32>*
   """
-  return (model_delta_client_work.weights_type(model),
-          model_delta_client_work.data_type(model))
+  return (type_conversions.infer_type(
+      model_weights_lib.ModelWeights.from_model(model)),
+          types.SequenceType(input_spec_lib.example_type(model)))
 
 
 def metrics_aggregation(model, metrics_aggregator, metrics_type):

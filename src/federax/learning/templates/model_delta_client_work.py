@@ -9,30 +9,18 @@ import numpy as np
 from federax.core import federated_computation
 from federax.core import intrinsics
 from federax.core import jax_computation
-from federax.core import type_conversions
 from federax.core import types
 from federax.learning import client_spec as client_spec_lib
 from federax.learning import client_weighting as weighting_lib
 from federax.learning import local_training
 from federax.learning import metrics as metrics_lib
-from federax.learning.models import input_spec as input_spec_lib
 from federax.learning.models import model as model_lib
 from federax.learning.models import model_weights as model_weights_lib
 from federax.learning.optimizers import hparams as opt_hparams
+from federax.learning.templates import client_work_parts
 from federax.learning.templates import client_works
 from federax.learning.templates import round_state
 from federax.templates import measured_process
-
-
-def weights_type(model) -> types.Type:
-  """The type of a model's `ModelWeights`."""
-  return type_conversions.infer_type(
-      model_weights_lib.ModelWeights.from_model(model))
-
-
-def data_type(model) -> types.SequenceType:
-  """A client's data: a sequence of the model's examples."""
-  return types.SequenceType(input_spec_lib.example_type(model))
 
 
 def build_model_delta_client_work(model_fn, optimizer, client_weighting=None,
@@ -81,8 +69,7 @@ def build_model_delta_client_work(model_fn, optimizer, client_weighting=None,
                       'optimizer.')
     make_optimizer = lambda round_num: opt_hparams.as_optimizer(
         lambda: optimizer(learning_rate_fn(round_num)), 'optimizer')
-  weights_t = weights_type(model)
-  data_t = data_type(model)
+  weights_t, data_t = client_work_parts.model_types(model)
   initial = model_weights_lib.ModelWeights.from_model(model)
   rounds = round_state.build_round_state(make_optimizer(np.int32(0)),
                                         initial.trainable)
@@ -119,8 +106,8 @@ def build_model_delta_client_work(model_fn, optimizer, client_weighting=None,
   client_update = jax_computation.jax_computation(client_update, state_t,
                                                   weights_t, data_t)
   metrics_t = client_update.type_signature.result.metrics
-  aggregator = (metrics_aggregator or metrics_lib.sum_then_finalize)(
-      metrics_lib.finalizers_of(model), metrics_t)
+  aggregator = client_work_parts.metrics_aggregation(
+      model, metrics_aggregator, metrics_t)
 
   @federated_computation.federated_computation(
       rounds.init_fn.type_signature.result,
