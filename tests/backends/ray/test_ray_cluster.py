@@ -27,7 +27,7 @@ import corpus  # pylint: disable=wrong-import-position
 from corpus import assert_same  # pylint: disable=wrong-import-position
 import local_cluster  # pylint: disable=wrong-import-position
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 # The workers unpickle this module's ClientData factory by value.
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])

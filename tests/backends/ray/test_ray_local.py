@@ -14,7 +14,7 @@ ray = pytest.importorskip('ray')
 
 import local_cluster  # pylint: disable=wrong-import-position
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 
 @pytest.fixture
