@@ -25,16 +25,26 @@ from federax.core.types import (FederatedType, FunctionType, PlacementType,
 from federax.core.value import Value
 from federax.serialization import deserialize, load, save, serialize
 from federax import backends
-from federax import compiler
 from federax import framework
 from federax import serialization
 from federax import templates
-from federax import aggregators
-from federax import learning
-from federax import program
-from federax import simulation
-from federax import analytics
 
 backends.jax.set_jax_context()
+
+# Imported on first use (`fx.learning...`), which keeps `import federax`
+# to the Federated Core.
+_LAZY = ('aggregators', 'analytics', 'compiler', 'learning', 'program',
+         'simulation')
+
+
+def __getattr__(name):
+  if name in _LAZY:
+    import importlib
+    return importlib.import_module(f'federax.{name}')
+  raise AttributeError(f"module 'federax' has no attribute {name!r}")
+
+
+def __dir__():
+  return sorted(set(globals()) | set(_LAZY))
 
 __version__ = '0.1.0'

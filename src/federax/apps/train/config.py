@@ -62,7 +62,8 @@ PARTITIONERS = ('dirichlet', 'iid', 'shards')
 # Settings that do not change what is trained: a run may resume with others.
 RUN_ONLY = frozenset({'rounds', 'output_dir', 'cache_dir', 'rounds_per_eval',
                       'rounds_per_checkpoint', 'keep_checkpoints',
-                      'eval_clients', 'tensorboard', 'plot', 'progress'})
+                      'eval_clients', 'tensorboard', 'plot', 'progress',
+                      'compilation_cache'})
 SYNTHETIC = re.compile(r'^synthetic(_iid|_(\d+(\.\d+)?)_(\d+(\.\d+)?))?$')
 
 
@@ -146,6 +147,9 @@ class TrainConfig:
   tensorboard: bool = _setting(True, 'write TensorBoard events', 'run')
   plot: bool = _setting(True, 'draw plot.png (needs matplotlib)', 'run')
   progress: bool = _setting(True, 'show a progress bar', 'run')
+  compilation_cache: bool = _setting(
+      True, 'keep compiled programs on disk (~/.cache/federax/xla) so the '
+      'next run starts faster', 'run')
 
   @classmethod
   def from_mapping(cls, values, source: str = 'config') -> TrainConfig:

@@ -58,6 +58,9 @@ def train(config: config_lib.TrainConfig, *, fresh: bool = False,
                checkpoints=os.path.join(root, 'checkpoints'),
                plot=os.path.join(root, 'plot.png'))
   resumed_from = _prepare_output_dir(config, paths, fresh)
+  if config.compilation_cache:
+    from federax.backends.jax import compilation_cache
+    compilation_cache.enable_compilation_cache()
   data = data_lib.load(config)
   population = len(data.client_ids)
   cohort = config.clients_per_round or population
