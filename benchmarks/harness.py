@@ -24,10 +24,10 @@ PYTHONS = {
     'tff': os.path.join(HERE, '.venv-tff', 'bin', 'python'),
     'flower': os.path.join(HERE, '.venv-flower', 'bin', 'python'),
 }
-# XLA:CPU's YNNPACK fusions (jax 0.10) make a reduction over the leading
-# axis slow: a weighted sum of [10, 3136, 512] over clients takes seconds
-# instead of milliseconds. This turns them off, for the 'YNN off' variant.
-NO_YNN = {'XLA_FLAGS': '--xla_cpu_experimental_ynn_fusion_type='}
+# federax with fx.backends.jax.enable_compilation_cache() in this directory
+# (run_all.py empties it, then fills it with one run before measuring).
+CACHE_DIR = os.path.join(HERE, 'results', 'xla_cache')
+CACHED = 'federax (compilation cache)'
 # name -> (environment, worker script, option[, extra environment variables])
 IMPLS = {
     'jax': ('federax', 'impl_jax.py', 'jax'),
@@ -35,7 +35,8 @@ IMPLS = {
     'federax': ('federax', 'impl_jax.py', 'federax'),
     'federax (lax.conv)': ('federax', 'impl_jax.py', 'federax:lax'),
     'federax interpreter': ('federax', 'impl_jax.py', 'federax-interpreter'),
-    'federax (YNN off)': ('federax', 'impl_jax.py', 'federax', NO_YNN),
+    CACHED: ('federax', 'impl_jax.py', 'federax-cached',
+             {'FEDERAX_COMPILATION_CACHE_DIR': CACHE_DIR}),
     'tff': ('tff', 'impl_tff.py', ''),
     'flower': ('flower', 'impl_flower.py', ''),
 }

@@ -6,7 +6,9 @@
 - `federax`: `fx.learning.algorithms.build_weighted_fed_avg` on the
   vectorized JAX backend (the default), client data passed stacked;
 - `federax-interpreter`: the same process on the reference interpreter,
-  client data passed as a list.
+  client data passed as a list;
+- `federax-cached`: `federax` with `fx.backends.jax.enable_compilation_cache()`
+  (its directory from `$FEDERAX_COMPILATION_CACHE_DIR`).
 CONV (W3 only) is `patches` (default) or `lax` (see `jax_models`).
 Speaks `protocol.py`.
 """
@@ -55,8 +57,10 @@ def build_hand_written(workload, predict, x, y):
   return run_round, lambda: [tuple(map(np.asarray, l)) for l in state['model']]
 
 
-def build_federax(workload, predict, x, y, interpreter):
+def build_federax(workload, predict, x, y, interpreter, cached=False):
   import federax as fx
+  if cached:
+    fx.backends.jax.enable_compilation_cache()
   trainable = tuple(tuple(layer) for layer in wl.initial_weights(workload))
   model = fx.learning.models.FunctionalModel(
       initial_weights=(trainable, ()),
@@ -95,7 +99,8 @@ def build(workload, num_clients, option, x, y):
   if impl == 'jax':
     return build_hand_written(workload, predict, x, y)
   return build_federax(workload, predict, x, y,
-                       interpreter=impl == 'federax-interpreter')
+                       interpreter=impl == 'federax-interpreter',
+                       cached=impl == 'federax-cached')
 
 
 if __name__ == '__main__':
