@@ -173,9 +173,11 @@ def abstract(t: types.Type, unknown: int):
   raise TypeError(f'No abstract value for {t}.')
 
 
-def zeros(t: types.Type):
-  """Zeros of a tensor or struct type, in internal form."""
-  j = jnp()
+def zeros(t: types.Type, xp=None):
+  """Zeros of a tensor or struct type, in internal form: `jax.numpy`
+  arrays, or those of the array module `xp` (numpy outside a trace
+  compiles nothing)."""
+  j = xp or jnp()
   if isinstance(t, types.TensorType):
     return j.zeros(t.shape or (), t.dtype)
-  return tuple(zeros(e) for e in t)
+  return tuple(zeros(e, xp) for e in t)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 
+import numpy as np
+
 from federax.core import federated_computation
 from federax.core import intrinsics
 from federax.core import jax_support
@@ -48,8 +50,9 @@ def build_apply_optimizer_finalizer(optimizer, model_weights_type,
                     f'ModelWeights <trainable,non_trainable>, got '
                     f'{weights_t}.')
   trainable_t = weights_t[0]
-  opt_state = optimizer.init(jax_support.internal_to_python(
-      jax_support.zeros(trainable_t), trainable_t))
+  opt_state = opt_hparams.initial_state(
+      optimizer, jax_support.internal_to_python(
+          jax_support.zeros(trainable_t, np), trainable_t))
   state_t = type_conversions.infer_type(opt_state)
 
   @jax_computation.jax_computation(state_t, weights_t, trainable_t)

@@ -58,7 +58,8 @@ def build_round_state(optimizer, initial_trainable, **extra) -> RoundState:
     >>> int(state.next_round(state.initial)['round_num'])
     1
   """
-  hparams = opt_hparams.get_hparams(optimizer.init(initial_trainable))
+  hparams = opt_hparams.get_hparams(
+      opt_hparams.initial_state(optimizer, initial_trainable))
   initial = collections.OrderedDict(hparams=hparams, round_num=np.int32(0))
   initial.update(extra)
   state_t = type_conversions.infer_type(initial)
