@@ -52,16 +52,21 @@ def batches(stacked, length, size: int, batch_size: int, key=None):
   """
   jax, jnp = jax_support.jax(), jax_support.jnp()
   num_batches = -(-size // batch_size)  # size >= 1: sequences pad to 1.
-  order = jnp.arange(size)
-  if key is not None:
-    scores = jnp.where(order < length, jax.random.uniform(key, (size,)), 2.0)
-    order = jnp.argsort(scores)
-  order = jnp.concatenate(
-      [order, jnp.zeros(num_batches * batch_size - size, order.dtype)])
+  extra = num_batches * batch_size - size  # Rows filling the last batch.
   mask = (jnp.arange(num_batches * batch_size) < length).astype(jnp.float32)
+  if key is None:  # In order: a reshape, no gather (copies of row 0 fill).
+    def take(x):
+      x = jnp.concatenate([x, jnp.broadcast_to(x[:1], (extra,) + x.shape[1:])
+                           ]) if extra else x
+      return x.reshape((num_batches, batch_size) + x.shape[1:])
+  else:
+    order = jnp.arange(size)
+    scores = jnp.where(order < length, jax.random.uniform(key, (size,)), 2.0)
+    order = jnp.concatenate([jnp.argsort(scores),
+                             jnp.zeros(extra, order.dtype)])
 
-  def take(x):
-    return x[order].reshape((num_batches, batch_size) + x.shape[1:])
+    def take(x):
+      return x[order].reshape((num_batches, batch_size) + x.shape[1:])
 
   return (jax.tree_util.tree_map(take, stacked),
           mask.reshape(num_batches, batch_size))
