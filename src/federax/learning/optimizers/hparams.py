@@ -44,7 +44,7 @@ def initial_state(optimizer, params):
     >>> import numpy as np, federax as fx
     >>> state = fx.learning.optimizers.hparams.initial_state(
     ...     fx.learning.optimizers.build_sgdm(0.1, 0.9), np.zeros(2))
-    >>> float(fx.learning.optimizers.get_hparams(state)['momentum'])
+    >>> round(float(fx.learning.optimizers.get_hparams(state)['momentum']), 6)
     0.9
   """
   import jax
