@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from federax.core import context_stack
 from federax.program import program_state_manager as psm_lib
 from federax.program import release_manager as release_manager_lib
 
@@ -27,6 +28,7 @@ TRAINING_TIME_KEY = 'training_time_in_seconds'
 EVALUATION_METRICS_PREFIX = 'evaluation/'
 EVALUATION_TIME_KEY = 'evaluation_time_in_seconds'
 EPSILON_KEY = 'epsilon'
+EXECUTION_KEY = 'execution'
 
 _LOGGER = logging.getLogger('federax.simulation')
 
@@ -92,6 +94,9 @@ def run_training_process(
   `privacy_fn` (a federax extension), `privacy_fn(r)` returns the privacy
   spent after round `r`, epsilon or a mapping such as `{'epsilon': ...}`
   (e.g. from `fx.aggregators.compute_epsilon`), added to the metrics.
+  When the round ran on a context that reports on its calls (the Ray
+  backend's `last_report`: clients dropped, shares retried, workers lost),
+  that report is added as `execution`.
 
   With a `program_state_manager`, the state is saved every
   `rounds_per_saving_program_state` rounds with the round as version, and
@@ -160,9 +165,14 @@ def run_training_process(
   for round_num in range(start_round, total_rounds + 1):
     round_start = time.time()
     data = training_selection_fn(round_num)
+    context = context_stack.current()
+    before = getattr(context, 'last_report', None)
     state, metrics = training_process.next(state, data)
     metrics = collections.OrderedDict(
         metrics if isinstance(metrics, Mapping) else {'metrics': metrics})
+    report = getattr(context, 'last_report', None)
+    if report is not before and hasattr(report, 'as_metrics'):
+      metrics[EXECUTION_KEY] = report.as_metrics()
     metrics[TRAINING_TIME_KEY] = time.time() - round_start
     metrics[ROUND_NUMBER_KEY] = round_num
     if evaluation_fn is not None and round_num % rounds_per_evaluation == 0:

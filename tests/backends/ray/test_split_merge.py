@@ -260,3 +260,30 @@ def test_missing_ray_says_how_to_install(monkeypatch):
   monkeypatch.setitem(sys.modules, 'ray', None)
   with pytest.raises(ImportError, match=r"pip install 'federax\[ray\]'"):
     fx.backends.ray.create_ray_context()
+
+
+def test_training_loop_releases_what_the_ray_context_reports():
+  @fx.federated_computation()
+  def initialize():
+    return fx.federated_value(np.float32(0.0), fx.SERVER)
+
+  @fx.federated_computation(initialize.type_signature.result,
+                            fx.type_at_clients(np.float32))
+  def next_fn(state, values):
+    total = fx.federated_sum(values)
+    return fx.federated_map(fx.jax_computation(
+        lambda s, t: s + t, np.float32, np.float32), (state, total)), total
+
+  process = fx.templates.IterativeProcess(initialize, next_fn)
+  policy = fx.backends.ray.FailurePolicy('drop', min_fraction=0.4)
+  memory = fx.program.MemoryReleaseManager()
+  with fx.framework.install_context(
+      in_process(fail={0: [0]}, failure_policy=policy)):
+    state = fx.simulation.run_training_process(
+        process, lambda r: [np.float32(c + 1) for c in range(5)], 2,
+        metrics_managers=[memory])
+  first, second = memory.values()[1], memory.values()[2]
+  assert first['execution']['num_dropped_clients'] == 3  # Clients 1..3.
+  assert float(first['metrics']) == 4.0 + 5.0
+  assert second['execution']['num_dropped_clients'] == 0
+  assert float(state) == 9.0 + 15.0
