@@ -58,6 +58,18 @@ def build_fed_eval_client_work(model_fn, metrics_aggregator=None,
     result = local_training.evaluate(model, weights, data, spec.batch_size)
     return metrics_lib.unfinalized_metrics(model, result)
 
+  return evaluation_work(model, client_eval, metrics_aggregator, weights_t,
+                         data_t)
+
+
+def evaluation_work(model, client_eval, metrics_aggregator, weights_t,
+                    data_t) -> client_works.ClientWorkProcess:
+  """The evaluation client work around `client_eval(weights, data) ->
+  unfinalized metrics` (a `jax_computation`): its state sums every round's
+  metrics, finalized with `model`'s finalizers as `total_rounds_metrics`
+  beside this round's `current_round_metrics`; the client result is empty.
+  FedEval's and Federated Reconstruction's evaluations share it.
+  """
   metrics_t = client_eval.type_signature.result
   aggregate_metrics = parts.metrics_aggregation(model, metrics_aggregator,
                                                 metrics_t)

@@ -31,6 +31,7 @@ from federax.learning.models import reconstruction_split as split_lib
 from federax.learning.optimizers import hparams as opt_hparams
 from federax.learning.templates import client_work_parts as parts
 from federax.learning.templates import client_works
+from federax.learning.templates import fed_eval_client_work
 from federax.learning.templates import reconstruction_stages as stages
 from federax.templates import measured_process
 
@@ -199,36 +200,6 @@ def build_fed_recon_eval_client_work(model_fn, *, loss_fn, metrics_fn=None,
         post_data, setup.spec.batch_size)
     return metrics_lib.unfinalized_metrics(setup.post_view, result)
 
-  metrics_t = client_eval.type_signature.result
-  aggregate_metrics = parts.metrics_aggregation(
-      setup.post_view, metrics_aggregator, metrics_t)
-  finalize = jax_computation.jax_computation(
-      metrics_lib.finalizers_of(setup.post_view), metrics_t)
-  zeros = parts.zeros_like_type(metrics_t)
-
-  @jax_computation.jax_computation(metrics_t, metrics_t)
-  def add(total, current):
-    import jax
-    return jax.tree.map(lambda a, b: a + b, total, current)
-
-  @federated_computation.federated_computation()
-  def init_fn():
-    return intrinsics.federated_value(zeros, placements.SERVER)
-
-  @federated_computation.federated_computation(
-      init_fn.type_signature.result, types.type_at_clients(setup.weights_t),
-      types.type_at_clients(setup.data_t))
-  def next_fn(state, weights, client_data):
-    metrics = intrinsics.federated_map(client_eval, [weights, client_data])
-    total = intrinsics.federated_map(
-        add, [state, aggregation_intrinsics.federated_sum(metrics)])
-    measurements = intrinsics.federated_zip(collections.OrderedDict(
-        eval=intrinsics.federated_zip(collections.OrderedDict(
-            current_round_metrics=aggregate_metrics(metrics),
-            total_rounds_metrics=intrinsics.federated_map(finalize, total)))))
-    return measured_process.MeasuredProcessOutput(
-        state=total, result=intrinsics.federated_value(
-            client_works.ClientResult((), ()), placements.CLIENTS),
-        measurements=measurements)
-
-  return client_works.ClientWorkProcess(init_fn, next_fn)
+  return fed_eval_client_work.evaluation_work(
+      setup.post_view, client_eval, metrics_aggregator, setup.weights_t,
+      setup.data_t)
