@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+from federax.core import cache_dirs
+
 
 def default_directory() -> str:
   """`$FEDERAX_COMPILATION_CACHE_DIR` if set, else
@@ -25,11 +27,7 @@ def default_directory() -> str:
     '/tmp/fx-xla'
     >>> del os.environ['FEDERAX_COMPILATION_CACHE_DIR']
   """
-  if os.environ.get('FEDERAX_COMPILATION_CACHE_DIR'):
-    return os.path.expanduser(os.environ['FEDERAX_COMPILATION_CACHE_DIR'])
-  base = os.environ.get('XDG_CACHE_HOME') or os.path.join(
-      os.path.expanduser('~'), '.cache')
-  return os.path.join(base, 'federax', 'xla')
+  return cache_dirs.cache_dir('xla', 'FEDERAX_COMPILATION_CACHE_DIR')
 
 
 def enable_compilation_cache(directory: str | os.PathLike | None = None

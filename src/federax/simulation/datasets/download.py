@@ -20,6 +20,8 @@ import sys
 import time
 import urllib.parse
 
+from federax.core import cache_dirs
+
 TFF_BASE_URL = 'https://storage.googleapis.com/tff-datasets-public/'
 _CHUNK = 1 << 20
 
@@ -38,11 +40,7 @@ def default_cache_dir() -> str:
     '/tmp/fx-data'
     >>> del os.environ['FEDERAX_DATASETS_DIR']
   """
-  if os.environ.get('FEDERAX_DATASETS_DIR'):
-    return os.path.expanduser(os.environ['FEDERAX_DATASETS_DIR'])
-  base = os.environ.get('XDG_CACHE_HOME') or os.path.join(
-      os.path.expanduser('~'), '.cache')
-  return os.path.join(base, 'federax', 'datasets')
+  return cache_dirs.cache_dir('datasets', 'FEDERAX_DATASETS_DIR')
 
 
 def url_basename(origin: str) -> str:
