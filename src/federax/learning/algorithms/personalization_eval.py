@@ -12,7 +12,6 @@ clients, and the mean of every metric over all clients.
 from __future__ import annotations
 
 import collections
-import inspect
 from typing import Mapping
 
 import numpy as np
@@ -24,6 +23,7 @@ from federax.core import intrinsics
 from federax.core import jax_computation
 from federax.core import jax_support
 from federax.core import types
+from federax.learning import builders
 from federax.learning.metrics import metric_types
 from federax.learning.metrics import sampling
 from federax.learning.models import input_spec as input_spec_lib
@@ -35,17 +35,6 @@ BASELINE = 'baseline_metrics'
 MEAN = 'mean'
 RESERVED = (BASELINE, sampling.NUM_SAMPLES, MEAN)
 _WHO = 'build_personalization_eval_computation'
-
-
-def _is_builder(fn) -> bool:
-  """Whether `fn` takes no required argument (TFF's no-arg builders)."""
-  try:
-    params = inspect.signature(fn).parameters.values()
-  except (TypeError, ValueError):
-    return False
-  return not any(p.default is p.empty and p.kind in (
-      p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-                 for p in params)
 
 
 def _strategies(personalize_fn_dict) -> collections.OrderedDict:
@@ -63,7 +52,7 @@ def _strategies(personalize_fn_dict) -> collections.OrderedDict:
       raise ValueError(f'{_WHO}: personalize_fn_dict: {name!r} names a part '
                        f'of the result {list(RESERVED)}; rename the '
                        f'strategy.')
-    if callable(fn) and _is_builder(fn):
+    if callable(fn) and builders.is_builder(fn):
       fn = fn()
     if not callable(fn):
       raise TypeError(f'{_WHO}: personalize_fn_dict[{name!r}]: expected '

@@ -16,24 +16,13 @@ padding masks, seeded shuffling and metrics unchanged.
 
 from __future__ import annotations
 
-import inspect
-
+from federax.learning import builders
 from federax.learning import local_training
 from federax.learning.models import functional
 from federax.learning.models import model_weights as model_weights_lib
 from federax.learning.models import reconstruction_model as recon_lib
 
 ModelWeights = model_weights_lib.ModelWeights
-
-
-def _no_argument(fn) -> bool:
-  try:
-    params = inspect.signature(fn).parameters.values()
-  except (TypeError, ValueError):
-    return False
-  return not any(p.default is p.empty and p.kind in (
-      p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-                 for p in params)
 
 
 def as_loss_fn(loss_fn):
@@ -47,7 +36,7 @@ def as_loss_fn(loss_fn):
     >>> reconstruction_stages.as_loss_fn(lambda: mse) is mse
     True
   """
-  if callable(loss_fn) and _no_argument(loss_fn):
+  if callable(loss_fn) and builders.is_builder(loss_fn):
     loss_fn = loss_fn()
   if not callable(loss_fn):
     raise TypeError(f'loss_fn: expected fn(predictions, labels, '
@@ -71,7 +60,7 @@ def as_metrics_fns(metrics_fn):
   """
   if metrics_fn is None:
     return None
-  if callable(metrics_fn) and _no_argument(metrics_fn):
+  if callable(metrics_fn) and builders.is_builder(metrics_fn):
     metrics_fn = metrics_fn()
   if not (isinstance(metrics_fn, (tuple, list)) and len(metrics_fn) == 3):
     raise TypeError(f'metrics_fn: expected None or the triple '
